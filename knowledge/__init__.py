@@ -1,0 +1,1 @@
+"""Regulation knowledge base: ingest, index, retrieve, answer."""

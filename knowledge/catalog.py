@@ -1,0 +1,71 @@
+"""The document catalog (documents.toml) and the folders that make up the library."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from knowledge.errors import KnowledgeError
+from knowledge.loaders import SUPPORTED_SUFFIXES
+from knowledge.model import DocumentInfo
+
+CATALOG_FILE = "documents.toml"
+
+
+def default_corpus_dir() -> Path:
+    """The bundled regulation texts shipped inside the package."""
+    return Path(str(resources.files("knowledge") / "corpus"))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What a folder's documents.toml says: files to skip and per-document metadata."""
+
+    exclude: frozenset[str] = frozenset()
+    documents: dict[str, DocumentInfo] = field(default_factory=dict)
+
+    def info(self, name: str) -> DocumentInfo:
+        """Metadata for the file ``name``, neutral when the catalog does not list it."""
+        return self.documents.get(name, DocumentInfo())
+
+
+def load_catalog(folder: Path) -> Catalog:
+    """Read ``folder/documents.toml`` if it exists."""
+    path = folder / CATALOG_FILE
+    if not path.is_file():
+        return Catalog()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise KnowledgeError(f"{path}: invalid catalog ({exc})") from exc
+    documents = {
+        name: DocumentInfo(
+            status=str(entry.get("status", "current")),
+            note=str(entry.get("note", "")),
+            weight=float(entry.get("weight", 1.0)),
+        )
+        for name, entry in data.get("documents", {}).items()
+    }
+    return Catalog(exclude=frozenset(data.get("exclude", [])), documents=documents)
+
+
+def library_files(folder: Path) -> list[tuple[Path, DocumentInfo]]:
+    """Every document file under ``folder`` (recursively) with its catalog metadata, sorted by path."""
+    if not folder.is_dir():
+        return []
+    catalog = load_catalog(folder)
+    found: list[tuple[Path, DocumentInfo]] = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name == CATALOG_FILE or path.name in catalog.exclude:
+            continue
+        if path.name.startswith("."):
+            continue
+        found.append((path, catalog.info(path.name)))
+    return found
+
+
+def is_supported(path: Path) -> bool:
+    """Whether Qingfeng has a loader for this file type."""
+    return path.suffix.lower() in SUPPORTED_SUFFIXES

@@ -1,0 +1,152 @@
+"""Incremental ingest: keep the vector store in step with the library's documents."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from knowledge.chunker import CHUNKER_VERSION, chunk_document
+from knowledge.embedder import Embedder
+from knowledge.errors import DocumentError, DuplicateSource
+from knowledge.loaders import load_document
+from knowledge.model import Chunk, DocumentInfo
+from knowledge.vectorstore import VectorStore
+
+ProgressFactory = Callable[[int], "Progress"]
+
+
+class Progress:
+    """Counts embedded chunks; the default shows nothing."""
+
+    def update(self, n: int) -> None:
+        """Advance by ``n`` chunks."""
+
+    def close(self) -> None:
+        """Finish."""
+
+
+def tqdm_progress(total: int) -> Progress:
+    """A tqdm bar on stderr, for long ingests in a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="条", desc="嵌入", file=sys.stderr, disable=total < 64)  # type: ignore[return-value]
+
+
+def passage_text(chunk: Chunk) -> str:
+    """What the dense model sees for a chunk: its document and chapter give the article its topic."""
+    return f"{chunk.title} {chunk.chapter}\n{chunk.text}"
+
+
+def version_digest(data_digest: str, info: DocumentInfo) -> str:
+    """Changes when the file, the chunker or the catalog entry changes: any of them means re-ingest."""
+    key = f"{data_digest}|{CHUNKER_VERSION}|{info.status}|{info.note}|{info.weight}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[DocumentError] = field(default_factory=list)
+    embedded: int = 0
+    total_chunks: int = 0
+    rebuilt: bool = False
+    model_changed: bool = False
+
+
+class KnowledgeIndex:
+    """Brings a vector store in line with a set of files, embedding only what changed."""
+
+    def __init__(self, store: VectorStore, embedder: Embedder, batch_size: int = 64) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.batch_size = batch_size
+
+    def is_ready(self) -> bool:
+        """True when the store holds vectors from the current model."""
+        return self.store.model() == self.embedder.fingerprint and bool(self.store.chunks())
+
+    def sync(
+        self,
+        files: Sequence[tuple[Path, DocumentInfo]],
+        progress: ProgressFactory | None = None,
+    ) -> IngestReport:
+        """Add new documents, replace changed ones, delete removed ones; bad files are reported, not fatal."""
+        report = IngestReport()
+        stored_model = self.store.model()
+        if stored_model != self.embedder.fingerprint:
+            # Vectors of two models must never be mixed: start over.
+            report.rebuilt = True
+            report.model_changed = stored_model is not None
+            self.store.reset(self.embedder.fingerprint)
+
+        existing: dict[str, tuple[str, set[str]]] = {}
+        for chunk in self.store.chunks():
+            digest, ids = existing.setdefault(chunk.source, (chunk.digest, set()))
+            ids.add(chunk.id)
+
+        seen: dict[str, Path] = {}
+        keep_sources: set[str] = set()
+        new_chunks: list[Chunk] = []
+        stale_ids: list[str] = []
+        for path, info in files:
+            name = path.name
+            if name in seen:
+                report.errors.append(DuplicateSource(path, f"same file name as {seen[name]}"))
+                continue
+            seen[name] = path
+            keep_sources.add(name)
+            try:
+                data_digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError as exc:
+                report.errors.append(DocumentError(path, f"cannot read file ({exc.strerror})"))
+                continue
+            digest = version_digest(data_digest, info)
+            old = existing.get(name)
+            if old is not None and old[0] == digest:
+                report.unchanged.append(name)
+                continue
+            try:
+                doc = load_document(path, info)
+                chunks = chunk_document(doc)
+            except DocumentError as exc:
+                # The previous version (if any) stays in the index untouched.
+                report.errors.append(exc)
+                continue
+            chunks = [replace(c, digest=digest) for c in chunks]
+            new_chunks.extend(chunks)
+            (report.updated if old is not None else report.added).append(name)
+            if old is not None:
+                stale_ids.extend(old[1] - {c.id for c in chunks})
+
+        for source, (_, ids) in existing.items():
+            if source not in keep_sources:
+                report.removed.append(source)
+                stale_ids.extend(ids)
+
+        self._embed_and_store(new_chunks, progress)
+        report.embedded = len(new_chunks)
+        # Delete after writing: a crash in between leaves extra chunks, never a gap.
+        self.store.delete(stale_ids)
+        report.total_chunks = len(self.store.chunks())
+        return report
+
+    def _embed_and_store(self, chunks: list[Chunk], progress: ProgressFactory | None) -> None:
+        if not chunks:
+            return
+        bar = progress(len(chunks)) if progress else Progress()
+        try:
+            for start in range(0, len(chunks), self.batch_size):
+                batch = chunks[start : start + self.batch_size]
+                vectors = self.embedder.embed([passage_text(c) for c in batch])
+                self.store.upsert(batch, vectors)
+                bar.update(len(batch))
+        finally:
+            bar.close()

@@ -1,0 +1,101 @@
+"""Plain dataclasses that the knowledge package takes and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the catalog says about a document beyond its text."""
+
+    status: str = "current"  # current | superseded | partly_superseded | unofficial
+    note: str = ""  # shown beside every citation of a non-current document
+    weight: float = 1.0  # retrieval prior: practical rules above procedural ones
+
+
+@dataclass(frozen=True)
+class Document:
+    """One loaded document: its file name, title and plain text."""
+
+    source: str
+    title: str
+    text: str
+    digest: str
+    info: DocumentInfo = field(default_factory=DocumentInfo)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One article (or one part of a long article) with where it stands in its document."""
+
+    id: str
+    source: str
+    title: str
+    chapter: str
+    article: str
+    text: str
+    part: int = 0
+    parts: int = 1
+    order: int = 0
+    digest: str = ""
+    status: str = "current"
+    note: str = ""
+    weight: float = 1.0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The (document, article) pair that names the article this chunk belongs to."""
+        return (self.source, self.article)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved article with the evidence that ranked it."""
+
+    chunk: Chunk
+    score: float  # fused score used for ranking
+    dense: float  # cosine similarity of the best part, 0 when not retrieved densely
+    lexical: float  # BM25 score of the best part, 0 when no term matched
+    parts: tuple[Chunk, ...] = ()  # every retrieved part of the article, best first
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One quoted article in an answer."""
+
+    source: str
+    title: str
+    article: str
+    chapter: str
+    score: float
+    text: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to a question: the text to show and the articles it quotes."""
+
+    question: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape of ``qingfeng ask --json``."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [
+                {
+                    "source": c.source,
+                    "title": c.title,
+                    "article": c.article,
+                    "chapter": c.chapter,
+                    "score": round(c.score, 4),
+                }
+                for c in self.citations
+            ],
+        }

@@ -1,0 +1,107 @@
+"""The knowledge service: what the CLI and the bot call to ingest documents and answer questions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.answer import Answerer
+from knowledge.errors import EmptyQuestion, IndexNotReady, QuestionTooLong
+from knowledge.gate import GateDecision, RelevanceGate
+from knowledge.index import IngestReport, KnowledgeIndex, ProgressFactory
+from knowledge.model import Answer, Chunk, DocumentInfo, Hit
+from knowledge.retriever import HybridRetriever
+
+MAX_QUESTION_CHARS = 1000
+_SEARCHABLE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """An answer with the retrieval evidence behind it (for benchmarks and debugging)."""
+
+    answer: Answer
+    hits: list[Hit]
+    gate: GateDecision
+
+
+class KnowledgeService:
+    """Answers questions from the indexed regulations; keeps the index in step with the library."""
+
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        retriever: HybridRetriever,
+        gate: RelevanceGate,
+        answerer: Answerer,
+        library: Sequence[Path],
+        top_k: int = 3,
+    ) -> None:
+        self.index = index
+        self.retriever = retriever
+        self.gate = gate
+        self.answerer = answerer
+        self.library = list(library)
+        self.top_k = top_k
+
+    def library_files(self) -> list[tuple[Path, DocumentInfo]]:
+        """Every document of the configured library folders."""
+        from knowledge.catalog import library_files
+
+        files: list[tuple[Path, DocumentInfo]] = []
+        for folder in self.library:
+            files.extend(library_files(folder))
+        return files
+
+    def ingest(self, progress: ProgressFactory | None = None) -> IngestReport:
+        """Sync the index with the library, then reload the retriever."""
+        report = self.index.sync(self.library_files(), progress=progress)
+        self.retriever.refresh()
+        return report
+
+    def ensure_ready(self, progress: ProgressFactory | None = None) -> IngestReport | None:
+        """Build the index when it is empty or from another model; otherwise do nothing."""
+        if self.index.is_ready():
+            return None
+        return self.ingest(progress)
+
+    def warm(self) -> None:
+        """Load the model, the lexical index and the tokenizer before the first question."""
+        if not self.index.is_ready():
+            raise IndexNotReady("index is empty or was built with another embedding model")
+        self.retriever.refresh()
+        self.explain("公务用车")
+
+    def explain(self, question: str) -> Explanation:
+        """Answer ``question`` and return the evidence too."""
+        question = _clean(question)
+        analysis = self.retriever.analyse(question)
+        hits = self.retriever.search(question, k=20, analysis=analysis)
+        question_terms = len(self.retriever.tokenizer.tokens(question))
+        decision = self.gate.decide(analysis, hits, question_terms)
+        if not decision.answer:
+            return Explanation(self.answerer.refuse(question), hits, decision)
+        chosen = self.answerer.select(hits[:20], analysis.expansion.consequence, self.retriever.is_penalty)
+        chosen = chosen[: self.top_k]
+        parts = {h.chunk.key: self.retriever.article_chunks(*h.chunk.key) for h in chosen}
+        answer = self.answerer.compose(question, chosen, parts, analysis.terms)
+        return Explanation(answer, hits, decision)
+
+    def ask(self, question: str) -> Answer:
+        """Answer a question with cited articles, or refuse plainly when the corpus has no answer."""
+        return self.explain(question).answer
+
+    def article(self, source: str, article: str) -> list[Chunk]:
+        """Every part of one article, for showing it in full."""
+        return self.retriever.article_chunks(source, article)
+
+
+def _clean(question: str) -> str:
+    question = (question or "").strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionTooLong(len(question), MAX_QUESTION_CHARS)
+    if not _SEARCHABLE.search(question):
+        raise EmptyQuestion("the question holds no Chinese, letters or digits")
+    return question

@@ -1,0 +1,62 @@
+"""Chinese tokenization for BM25: jieba with the domain user dictionary, minus stop words."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import unicodedata
+from importlib import resources
+from pathlib import Path
+
+DATA = resources.files("knowledge") / "data"
+
+
+def normalize(text: str) -> str:
+    """Fold full-width letters and digits to ASCII, lower-case, and trim."""
+    return unicodedata.normalize("NFKC", text).lower().strip()
+
+
+def _read_lines(name: str) -> list[str]:
+    text = (DATA / name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+class Tokenizer:
+    """A jieba tokenizer of its own (not jieba's global one) with Qingfeng's dictionary loaded."""
+
+    def __init__(self, extra_userdicts: tuple[Path, ...] = ()) -> None:
+        self._extra = extra_userdicts
+        self._jieba = None
+        self._lock = threading.Lock()
+        self.stopwords = frozenset(_read_lines("stopwords.txt"))
+
+    def _engine(self):  # type: ignore[no-untyped-def]
+        # jieba builds its prefix dictionary on first use (~1 s): do it lazily, once.
+        with self._lock:
+            if self._jieba is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                engine = jieba.Tokenizer()
+                engine.initialize()
+                for line in _read_lines("userdict.txt"):
+                    word, *rest = line.split()
+                    freq = int(rest[0]) if rest and rest[0].isdigit() else None
+                    engine.add_word(word, freq=freq)
+                for path in self._extra:
+                    engine.load_userdict(str(path))
+                self._jieba = engine
+        return self._jieba
+
+    def words(self, text: str) -> list[str]:
+        """Segment ``text`` into words (search mode: long words also yield their parts)."""
+        engine = self._engine()
+        return [w for w in engine.cut_for_search(normalize(text)) if w.strip()]
+
+    def tokens(self, text: str) -> list[str]:
+        """The BM25 terms of ``text``: words without stop words and punctuation."""
+        return [w for w in self.words(text) if w not in self.stopwords and _is_term(w)]
+
+
+def _is_term(word: str) -> bool:
+    return any(ch.isalnum() for ch in word)

@@ -1,0 +1,1 @@
+"""Pre-holiday reminders (节前提醒): calendar, planner, broadcast."""
