@@ -167,7 +167,7 @@ def _pieces(paragraph: str) -> list[str]:
 
 
 def split_parts(lines: list[str]) -> list[str]:
-    """Pack an article's paragraphs (款) into parts of at most MAX_PART_CHARS, splitting a 款 only when it is too long."""
+    """Pack paragraphs (款) into parts of at most MAX_PART_CHARS; a 款 is split only when too long."""
     parts: list[str] = []
     current = ""
     for paragraph in lines:

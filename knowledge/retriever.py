@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -178,4 +179,4 @@ def _bigrams(text: str) -> list[str]:
     from knowledge.tokenizer import normalize
 
     chars = [ch for ch in normalize(text) if "\u4e00" <= ch <= "\u9fff" or ch.isalnum()]
-    return [a + b for a, b in zip(chars, chars[1:], strict=False)]
+    return [a + b for a, b in itertools.pairwise(chars)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -132,124 +133,6 @@ class ChromaStore:
             return None
 
     def model(self) -> str | None:
-        """The embedding-model fingerprint the stored vectors came from, None when empty."""
-        ...
-
-    def reset(self, model: str) -> None:
-        """Drop every vector and start over for ``model``."""
-        ...
-
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Insert or replace chunks by id."""
-        ...
-
-    def delete(self, ids: Sequence[str]) -> None:
-        """Remove chunks by id."""
-        ...
-
-    def chunks(self) -> list[Chunk]:
-        """Every stored chunk."""
-        ...
-
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """The ``k`` nearest chunk ids with their cosine similarity, best first."""
-        ...
-
-    def close(self) -> None:
-        """Release the store."""
-        ...
-
-
-def chunk_to_metadata(chunk: Chunk) -> dict[str, str | int | float]:
-    """Flatten a chunk's fields (all but id and text) into store metadata."""
-    return {
-        "source": chunk.source,
-        "title": chunk.title,
-        "chapter": chunk.chapter,
-        "article": chunk.article,
-        "part": chunk.part,
-        "parts": chunk.parts,
-        "order": chunk.order,
-        "digest": chunk.digest,
-        "status": chunk.status,
-        "note": chunk.note,
-        "weight": chunk.weight,
-    }
-
-
-def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
-    """Rebuild a chunk from what the store kept."""
-    return Chunk(
-        id=chunk_id,
-        source=str(meta["source"]),
-        title=str(meta["title"]),
-        chapter=str(meta.get("chapter", "")),
-        article=str(meta["article"]),
-        text=text,
-        part=int(meta.get("part", 0)),
-        parts=int(meta.get("parts", 1)),
-        order=int(meta.get("order", 0)),
-        digest=str(meta.get("digest", "")),
-        status=str(meta.get("status", "current")),
-        note=str(meta.get("note", "")),
-        weight=float(meta.get("weight", 1.0)),
-    )
-
-
-def _batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-class ChromaStore:
-    """Chroma: a PersistentClient under the data dir, or a Chroma server when given a URL."""
-
-    def __init__(
-        self,
-        embedder: Embedder,
-        path: Path | None = None,
-        url: str | None = None,
-        token: str | None = None,
-    ) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        from knowledge.chroma_function import QingfengEmbeddingFunction
-
-        settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        if url:
-            parsed = urlparse(url)
-            headers = {"Authorization": f"Bearer {token}"} if token else None
-            self._client = chromadb.HttpClient(
-                host=parsed.hostname or "localhost",
-                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                ssl=parsed.scheme == "https",
-                headers=headers,
-                settings=settings,
-            )
-        else:
-            assert path is not None, "an embedded Chroma needs a path"
-            path.mkdir(parents=True, exist_ok=True)
-            self._client = chromadb.PersistentClient(path=str(path), settings=settings)
-        # Our own function: Chroma must never fall back to (and download) its default model.
-        self._function = QingfengEmbeddingFunction(embedder)
-        self._collection = self._open()
-
-    def _open(self, model: str | None = None) -> Any:
-        metadata = {MODEL_KEY: model} if model else None
-        existing = {c.name if hasattr(c, "name") else str(c) for c in self._client.list_collections()}
-        if COLLECTION in existing or model is None:
-            if COLLECTION not in existing:
-                return None
-            return self._client.get_collection(COLLECTION, embedding_function=self._function)
-        return self._client.create_collection(
-            COLLECTION,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata=metadata,
-            embedding_function=self._function,
-        )
-
-    def model(self) -> str | None:
         """The fingerprint recorded when the collection was created."""
         if self._collection is None:
             return None
@@ -317,7 +200,5 @@ class ChromaStore:
     def close(self) -> None:
         """Drop the client's cached system so the files are released."""
         self._collection = None
-        try:
+        with contextlib.suppress(AttributeError):  # an HttpClient holds no local system
             self._client.clear_system_cache()
-        except AttributeError:  # HttpClient holds no local system
-            pass
