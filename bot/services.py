@@ -9,7 +9,7 @@ from knowledge.answer import Answerer
 from knowledge.catalog import default_corpus_dir
 from knowledge.embedder import Embedder, SentenceTransformerEmbedder, find_default_model
 from knowledge.expansion import QueryExpander
-from knowledge.gate import RelevanceGate
+from knowledge.gate import GateConfig, RelevanceGate
 from knowledge.index import KnowledgeIndex
 from knowledge.retriever import HybridRetriever
 from knowledge.service import KnowledgeService
@@ -22,6 +22,15 @@ def library_folders(settings: Settings) -> list[Path]:
     folders = [default_corpus_dir()] if settings.include_default_corpus else []
     folders.append(settings.library_path)
     return folders
+
+
+def gate_config(settings: Settings) -> GateConfig:
+    """The relevance gate's thresholds; the dense ones depend on the embedding model."""
+    defaults = GateConfig()
+    return GateConfig(
+        min_dense=settings.gate_min_dense if settings.gate_min_dense is not None else defaults.min_dense,
+        strong_dense=settings.gate_strong_dense if settings.gate_strong_dense is not None else defaults.strong_dense,
+    )
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -40,8 +49,9 @@ def build_knowledge(
     settings: Settings,
     embedder: Embedder | None = None,
     store: VectorStore | None = None,
+    gate: GateConfig | None = None,
 ) -> KnowledgeService:
-    """Assemble the knowledge service; tests pass a fake embedder or store."""
+    """Assemble the knowledge service; tests pass a fake embedder, store or gate calibration."""
     embedder = embedder or build_embedder(settings)
     store = store or build_store(settings, embedder)
     index = KnowledgeIndex(store, embedder, batch_size=settings.embedding_batch_size)
@@ -49,7 +59,7 @@ def build_knowledge(
     return KnowledgeService(
         index=index,
         retriever=retriever,
-        gate=RelevanceGate(),
+        gate=RelevanceGate(gate or gate_config(settings)),
         answerer=Answerer(),
         library=library_folders(settings),
         top_k=settings.top_k,

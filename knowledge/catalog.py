@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from knowledge.loaders import SUPPORTED_SUFFIXES
 from knowledge.model import DocumentInfo
 
 CATALOG_FILE = "documents.toml"
+ALIASES_DIR = "aliases"
 
 
 def default_corpus_dir() -> Path:
@@ -51,6 +52,20 @@ def load_catalog(folder: Path) -> Catalog:
     return Catalog(exclude=frozenset(data.get("exclude", [])), documents=documents)
 
 
+def load_aliases(path: Path) -> dict[str, str]:
+    """Read an aliases file: ``article<TAB>everyday phrases`` per line."""
+    aliases: dict[str, str] = {}
+    if not path.is_file():
+        return aliases
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or "\t" not in line:
+            continue
+        article, _, phrases = line.partition("\t")
+        article = article.strip()
+        aliases[article] = " ".join(filter(None, [aliases.get(article, ""), phrases.strip()]))
+    return aliases
+
+
 def library_files(folder: Path) -> list[tuple[Path, DocumentInfo]]:
     """Every document file under ``folder`` (recursively) with its catalog metadata, sorted by path."""
     if not folder.is_dir():
@@ -60,9 +75,11 @@ def library_files(folder: Path) -> list[tuple[Path, DocumentInfo]]:
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.name == CATALOG_FILE or path.name in catalog.exclude:
             continue
-        if path.name.startswith("."):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts) or relative.parts[0] == ALIASES_DIR:
             continue
-        found.append((path, catalog.info(path.name)))
+        info = replace(catalog.info(path.name), aliases=load_aliases(folder / ALIASES_DIR / f"{path.stem}.tsv"))
+        found.append((path, info))
     return found
 
 

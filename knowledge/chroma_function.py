@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
@@ -29,8 +32,8 @@ class QingfengEmbeddingFunction(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> QingfengEmbeddingFunction:
-        """Chroma cannot rebuild this function alone; Qingfeng always passes it explicitly."""
-        raise NotImplementedError("open the collection through knowledge.vectorstore.ChromaStore")
+        """A stand-in that knows the model's fingerprint; Qingfeng always passes the real one."""
+        return QingfengEmbeddingFunction(_DetachedEmbedder(str(config.get("model", ""))))
 
     def default_space(self) -> str:  # type: ignore[override]
         """Vectors are normalised: cosine."""
@@ -39,3 +42,13 @@ class QingfengEmbeddingFunction(EmbeddingFunction[Documents]):
     def is_legacy(self) -> bool:
         """Not a legacy function: it has a name and a config."""
         return False
+
+
+class _DetachedEmbedder:
+    """What Chroma rebuilds from a stored config: it knows the model but cannot run it."""
+
+    def __init__(self, fingerprint: str) -> None:
+        self.fingerprint = fingerprint
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        raise RuntimeError("Qingfeng embeds texts itself; open the collection through ChromaStore")

@@ -211,6 +211,7 @@ def chunk_document(doc: Document) -> list[Chunk]:
                     status=doc.info.status,
                     note=doc.info.note,
                     weight=doc.info.weight,
+                    aliases=doc.info.aliases.get(label, ""),
                 )
             )
     return chunks

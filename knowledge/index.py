@@ -37,12 +37,14 @@ def tqdm_progress(total: int) -> Progress:
 
 def passage_text(chunk: Chunk) -> str:
     """What the dense model sees for a chunk: its document and chapter give the article its topic."""
-    return f"{chunk.title} {chunk.chapter}\n{chunk.text}"
+    aliases = f"（{chunk.aliases}）" if chunk.aliases else ""
+    return f"{chunk.title} {chunk.chapter}{aliases}\n{chunk.text}"
 
 
 def version_digest(data_digest: str, info: DocumentInfo) -> str:
     """Changes when the file, the chunker or the catalog entry changes: any of them means re-ingest."""
-    key = f"{data_digest}|{CHUNKER_VERSION}|{info.status}|{info.note}|{info.weight}"
+    aliases = "|".join(f"{k}={v}" for k, v in sorted(info.aliases.items()))
+    key = f"{data_digest}|{CHUNKER_VERSION}|{info.status}|{info.note}|{info.weight}|{aliases}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

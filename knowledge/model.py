@@ -12,6 +12,7 @@ class DocumentInfo:
     status: str = "current"  # current | superseded | partly_superseded | unofficial
     note: str = ""  # shown beside every citation of a non-current document
     weight: float = 1.0  # retrieval prior: practical rules above procedural ones
+    aliases: dict[str, str] = field(default_factory=dict, hash=False, compare=False)  # article -> everyday words
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Chunk:
     status: str = "current"
     note: str = ""
     weight: float = 1.0
+    aliases: str = ""  # everyday words that mean this article (document expansion)
 
     @property
     def key(self) -> tuple[str, str]:

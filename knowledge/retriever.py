@@ -68,7 +68,7 @@ class HybridRetriever:
     def refresh(self) -> None:
         """(Re)load every chunk from the store and rebuild the lexical index."""
         chunks = sorted(self.store.chunks(), key=lambda c: (c.source, c.order, c.part))
-        tokens = [self.tokenizer.tokens(f"{c.chapter} {c.text}") for c in chunks]
+        tokens = [self.tokenizer.tokens(f"{c.chapter} {c.aliases} {c.text}") for c in chunks]
         pattern = self.expander.penalty_pattern
         with self._lock:
             self._chunks = chunks

@@ -63,6 +63,7 @@ def chunk_to_metadata(chunk: Chunk) -> dict[str, str | int | float]:
         "status": chunk.status,
         "note": chunk.note,
         "weight": chunk.weight,
+        "aliases": chunk.aliases,
     }
 
 
@@ -82,6 +83,7 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         status=str(meta.get("status", "current")),
         note=str(meta.get("note", "")),
         weight=float(meta.get("weight", 1.0)),
+        aliases=str(meta.get("aliases", "")),
     )
 
 
