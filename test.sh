@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command: install (if needed) and run the whole test suite. Extra arguments go to pytest.
+set -uo pipefail
+cd "$(dirname "$0")"
+scripts/install.sh || exit 1
+.venv/bin/python -m pytest "$@"
+status=$?
+if [ "$status" -eq 5 ]; then
+  echo "no tests were collected: failing" >&2
+  exit 1
+fi
+exit "$status"
