@@ -5,9 +5,14 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from bot.services import build_knowledge
+from bot.settings import load_settings
+from knowledge.service import KnowledgeService
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -35,3 +40,20 @@ def _loopback_only(self: socket.socket, address, *args, **kwargs):  # type: igno
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture(scope="session")
+def real_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding an index of the bundled corpus, embedded by m3e-small."""
+    return tmp_path_factory.mktemp("real")
+
+
+@pytest.fixture(scope="session")
+def real_service(real_data_dir: Path) -> Iterator[KnowledgeService]:
+    """The knowledge service exactly as `qingfeng` builds it, on the real model."""
+    service = build_knowledge(load_settings({"data_dir": real_data_dir}))
+    report = service.ensure_ready()
+    assert report is None or not report.errors
+    service.warm()
+    yield service
+    service.index.store.close()

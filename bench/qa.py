@@ -1,0 +1,127 @@
+"""Benchmark the regulation Q&A: index build time, warm ask latency, peak memory, answer quality.
+
+Usage: .venv/bin/python bench/qa.py [--data-dir DIR] [--repeat N]
+Builds the index of the bundled corpus from scratch in a fresh data dir (unless --data-dir holds one),
+times `ask` over the dev questions with the model loaded once, and scores the dev and held-out sets.
+Writes bench/results/qa.json and prints a Markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from bot.services import build_knowledge  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from knowledge.evaluation import evaluate, load_questions  # noqa: E402
+
+DEV = ROOT / "tests" / "knowledge" / "data" / "dev_questions.jsonl"
+HOLDOUT = ROOT / "bench" / "holdout_questions.jsonl"
+
+
+def machine() -> str:
+    """A one-line description of the machine the figures come from."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0–100) by nearest rank."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def main() -> int:
+    """Run the benchmark and print the results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, help="reuse this data dir (default: a fresh temporary one)")
+    parser.add_argument("--repeat", type=int, default=3, help="passes over the dev questions for timing")
+    args = parser.parse_args()
+
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="qingfeng-bench-"))
+    service = build_knowledge(load_settings({"data_dir": data_dir}))
+
+    started = time.perf_counter()
+    report = service.ingest()
+    build_seconds = time.perf_counter() - started
+
+    service.warm()
+    dev = load_questions(DEV)
+    latencies: list[float] = []
+    for _ in range(args.repeat):
+        for question in dev:
+            t0 = time.perf_counter()
+            service.ask(question.text)
+            latencies.append((time.perf_counter() - t0) * 1000)
+
+    results = {
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
+        "index": {
+            "documents": len(report.added) + len(report.updated) + len(report.unchanged),
+            "chunks": report.total_chunks,
+            "embedded": report.embedded,
+            "build_seconds": round(build_seconds, 1),
+        },
+        "ask_warm_ms": {
+            "questions": len(latencies),
+            "p50": round(percentile(latencies, 50), 1),
+            "p95": round(percentile(latencies, 95), 1),
+            "mean": round(statistics.fmean(latencies), 1),
+            "questions_per_second": round(1000 / statistics.fmean(latencies), 1),
+        },
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
+        "quality": {
+            "dev": evaluate(service, dev).summary(),
+            "holdout": evaluate(service, load_questions(HOLDOUT)).summary() if HOLDOUT.exists() else None,
+        },
+    }
+    out = ROOT / "bench" / "results" / "qa.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+    idx, ask, quality = results["index"], results["ask_warm_ms"], results["quality"]
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+    print()
+    print(f"Machine: {results['machine']} ({results['date']})")
+    print()
+    print("| measure | result | target |")
+    print("|---|---|---|")
+    print(f"| full ingest ({idx['documents']} documents, {idx['chunks']} chunks) | {idx['build_seconds']} s | ≤ 180 s |")
+    print(f"| warm ask p50 / p95 | {ask['p50']} / {ask['p95']} ms | p95 ≤ 100 ms |")
+    print(f"| warm ask throughput | {ask['questions_per_second']} questions/s | |")
+    print(f"| peak RSS | {results['peak_rss_mb']:.0f} MB | ≤ 1,536 MB |")
+    for name, summary in quality.items():
+        if summary:
+            print(
+                f"| {name} set: top-3 hit / out-of-scope refused / in-scope wrongly refused | "
+                f"{summary['top3_hit_rate']:.1%} / {summary['out_of_scope_refused']:.1%} / "
+                f"{summary['in_scope_wrongly_refused']:.1%} | ≥ 90% / ≥ 90% / ≤ 5% |"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
