@@ -109,7 +109,9 @@ def main() -> int:
     print()
     print("| measure | result | target |")
     print("|---|---|---|")
-    print(f"| full ingest ({idx['documents']} documents, {idx['chunks']} chunks) | {idx['build_seconds']} s | ≤ 180 s |")
+    print(
+        f"| full ingest ({idx['documents']} documents, {idx['chunks']} chunks) | {idx['build_seconds']} s | ≤ 180 s |"
+    )
     print(f"| warm ask p50 / p95 | {ask['p50']} / {ask['p95']} ms | p95 ≤ 100 ms |")
     print(f"| warm ask throughput | {ask['questions_per_second']} questions/s | |")
     print(f"| peak RSS | {results['peak_rss_mb']:.0f} MB | ≤ 1,536 MB |")

@@ -25,12 +25,11 @@ def library_folders(settings: Settings) -> list[Path]:
 
 
 def gate_config(settings: Settings) -> GateConfig:
-    """The relevance gate's thresholds; the dense ones depend on the embedding model."""
+    """The relevance gate's calibration; its threshold can be moved by setting."""
     defaults = GateConfig()
-    return GateConfig(
-        min_dense=settings.gate_min_dense if settings.gate_min_dense is not None else defaults.min_dense,
-        strong_dense=settings.gate_strong_dense if settings.gate_strong_dense is not None else defaults.strong_dense,
-    )
+    if settings.gate_threshold is None:
+        return defaults
+    return GateConfig(**{**defaults.__dict__, "threshold": settings.gate_threshold})
 
 
 def build_embedder(settings: Settings) -> Embedder:

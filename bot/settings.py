@@ -44,9 +44,8 @@ class Settings(BaseSettings):
     )
     chroma_token: SecretStr | None = None
     top_k: int = Field(default=3, ge=1, le=3)
-    # Relevance-gate cosine thresholds, calibrated for m3e-small; recalibrate (bench/qa.py) for another model.
-    gate_min_dense: float | None = Field(default=None, ge=0.0, le=1.0)
-    gate_strong_dense: float | None = Field(default=None, ge=0.0, le=1.0)
+    # Relevance-gate threshold (higher refuses more); calibrated for m3e-small, check with bench/qa.py.
+    gate_threshold: float | None = None
     telegram_token: SecretStr | None = None
     llm_api_key: SecretStr | None = None
 

@@ -78,7 +78,9 @@ def library_files(folder: Path) -> list[tuple[Path, DocumentInfo]]:
         relative = path.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts) or relative.parts[0] == ALIASES_DIR:
             continue
-        info = replace(catalog.info(path.name), aliases=load_aliases(folder / ALIASES_DIR / f"{path.stem}.tsv"))
+        info = replace(
+            catalog.info(path.name), aliases=load_aliases(folder / ALIASES_DIR / f"{path.stem}.tsv")
+        )
         found.append((path, info))
     return found
 

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
 from knowledge.embedder import Embedder

@@ -12,7 +12,9 @@ class DocumentInfo:
     status: str = "current"  # current | superseded | partly_superseded | unofficial
     note: str = ""  # shown beside every citation of a non-current document
     weight: float = 1.0  # retrieval prior: practical rules above procedural ones
-    aliases: dict[str, str] = field(default_factory=dict, hash=False, compare=False)  # article -> everyday words
+    aliases: dict[str, str] = field(
+        default_factory=dict, hash=False, compare=False
+    )  # article -> everyday words
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class QueryAnalysis:
     expansion: Expansion
     terms: dict[str, float]  # BM25 term weights
     known_terms: tuple[str, ...]  # question terms that occur in the corpus at all
+    content_words: tuple[str, ...] = ()  # distinct question terms of two or more characters
 
 
 class HybridRetriever:
@@ -102,8 +103,11 @@ class HybridRetriever:
         for phrase in expansion.terms:
             for token in self.tokenizer.tokens(phrase):
                 terms.setdefault(token, self.config.expansion_weight)
+        words = tuple(dict.fromkeys(t for t in self.tokenizer.tokens(question) if len(t) >= 2))
         known = tuple(t for t in self.tokenizer.tokens(question) if self._bm25.idf(t) > 0)
-        return QueryAnalysis(text=question, expansion=expansion, terms=terms, known_terms=known)
+        return QueryAnalysis(
+            text=question, expansion=expansion, terms=terms, known_terms=known, content_words=words
+        )
 
     def lexical_scores(self, analysis: QueryAnalysis) -> np.ndarray:
         """BM25 score of every chunk."""

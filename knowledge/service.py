@@ -79,8 +79,7 @@ class KnowledgeService:
         question = _clean(question)
         analysis = self.retriever.analyse(question)
         hits = self.retriever.search(question, k=20, analysis=analysis)
-        question_terms = len(self.retriever.tokenizer.tokens(question))
-        decision = self.gate.decide(analysis, hits, question_terms)
+        decision = self.gate.decide(analysis, hits)
         if not decision.answer:
             return Explanation(self.answerer.refuse(question), hits, decision)
         chosen = self.answerer.select(hits[:20], analysis.expansion.consequence, self.retriever.is_penalty)

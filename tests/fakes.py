@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,7 +31,7 @@ class HashingEmbedder:
         self.embedded += len(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for a, b in zip(text, text[1:], strict=False):
+            for a, b in itertools.pairwise(text):
                 h = int.from_bytes(hashlib.blake2b((a + b).encode(), digest_size=4).digest(), "little")
                 out[row, h % self.dim] += 1.0
             norm = np.linalg.norm(out[row])

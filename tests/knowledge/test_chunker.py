@@ -105,7 +105,9 @@ def test_chunks_carry_title_and_chapter_path() -> None:
     assert art97.text.startswith("第九十七条 收受可能影响公正执行公务的礼品")
     assert "收受其他明显超出正常礼尚往来的财物的，依照前款规定处理。" in art97.text
     shishi = chunk_document(load_document(CORPUS / "jiancha_fa_shishi_tiaoli_2021.md"))
-    assert next(c for c in shishi if c.article == "第十条").chapter == "第二章 监察机关及其职责 第一节 领导体制"
+    assert (
+        next(c for c in shishi if c.article == "第十条").chapter == "第二章 监察机关及其职责 第一节 领导体制"
+    )
 
 
 def test_long_articles_split_at_paragraphs_and_keep_label() -> None:
@@ -142,7 +144,11 @@ def test_cross_references_are_not_article_headings() -> None:
 def test_two_articles_are_never_merged_even_when_short() -> None:
     text = "第一条 甲。\n第二条 乙。\n第三条 丙。"
     chunks = chunk_document(_doc(text))
-    assert [(c.article, c.text) for c in chunks] == [("第一条", "第一条 甲。"), ("第二条", "第二条 乙。"), ("第三条", "第三条 丙。")]
+    assert [(c.article, c.text) for c in chunks] == [
+        ("第一条", "第一条 甲。"),
+        ("第二条", "第二条 乙。"),
+        ("第三条", "第三条 丙。"),
+    ]
 
 
 def test_plain_text_chapter_lines_are_recognised() -> None:

@@ -12,12 +12,12 @@ from bot.settings import load_settings
 from knowledge.errors import EmptyQuestion, QuestionTooLong
 from knowledge.gate import GateConfig
 from knowledge.lc import QingfengRetriever
+from knowledge.model import Hit
 from knowledge.service import KnowledgeService
 from tests.fakes import HashingEmbedder, MemoryStore
 
-
 # Hashing vectors have no meaning: the dense thresholds (calibrated for m3e) do not apply.
-FAKE_GATE = GateConfig(min_dense=0.0, strong_dense=0.0)
+FAKE_GATE = GateConfig(threshold=float("-inf"))
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +44,13 @@ def test_answers_cite_the_article_with_title_and_chapter(service: KnowledgeServi
 def test_superseded_documents_are_flagged_in_the_answer(service: KnowledgeService) -> None:
     chunks = service.article("wenze_tiaoli_2016_superseded.md", "第七条")
     assert chunks and chunks[0].status == "superseded"
-    answer = service.ask("实行终身问责，不论责任人是否调离转岗、提拔或者退休，都应当严肃问责")
-    cited = [c for c in answer.citations if c.source == "wenze_tiaoli_2016_superseded.md"]
-    assert cited, answer.text
+    hit = Hit(chunk=chunks[0], score=1.0, dense=0.9, lexical=10.0, parts=tuple(chunks))
+    answer = service.answerer.compose("问责方式有哪些", [hit], {chunks[0].key: chunks}, {"问责": 1.0})
+    assert answer.citations[0].note.startswith("此为2016年版")
     assert "（注：此为2016年版《中国共产党问责条例》，已被2019年修订版取代" in answer.text
+    current = service.article("jilv_chufen_tiaoli_2023.md", "第九十七条")
+    plain = service.answerer.compose("收礼", [Hit(current[0], 1.0, 0.9, 10.0)], {current[0].key: current}, {})
+    assert "（注：" not in plain.text
 
 
 def test_json_shape(service: KnowledgeService) -> None:
@@ -85,7 +88,8 @@ def test_user_documents_in_library_are_indexed(tmp_path: Path) -> None:
     library = tmp_path / "data" / "library"
     library.mkdir(parents=True)
     (library / "本单位规定.txt").write_text(
-        "本单位廉政规定\n第一条 本单位职工不得接受供应商宴请。\n第二条 违反本规定的，严肃处理。", encoding="gbk"
+        "本单位廉政规定\n第一条 本单位职工不得接受供应商宴请。\n第二条 违反本规定的，严肃处理。",
+        encoding="gbk",
     )
     svc = build_knowledge(
         load_settings({"data_dir": tmp_path / "data", "include_default_corpus": False}),
