@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from knowledge.model import Answer, Chunk, Citation, Hit
@@ -76,7 +77,7 @@ class Answerer:
     def __init__(self, config: AnswerConfig | None = None) -> None:
         self.config = config or AnswerConfig()
 
-    def select(self, hits: list[Hit], consequence: bool, is_penalty: callable) -> list[Hit]:  # type: ignore[valid-type]
+    def select(self, hits: list[Hit], consequence: bool, is_penalty: Callable[[Chunk], bool]) -> list[Hit]:
         """The 1–3 articles to quote; a consequence question always gets a penalty article."""
         if not hits:
             return []

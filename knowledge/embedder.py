@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self._threads = threads
         self._fingerprint = model_fingerprint(folder)
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
     @property
@@ -72,7 +72,7 @@ class SentenceTransformerEmbedder:
         """Identifies the model folder's contents."""
         return self._fingerprint
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:
         with self._lock:
             if self._model is None:
                 # Never reach a model hub: the folder is all there is.

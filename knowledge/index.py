@@ -32,7 +32,7 @@ def tqdm_progress(total: int) -> Progress:
     """A tqdm bar on stderr, for long ingests in a terminal."""
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="条", desc="嵌入", file=sys.stderr, disable=total < 64)  # type: ignore[return-value]
+    return tqdm(total=total, unit="条", desc="嵌入", file=sys.stderr, disable=total < 64)
 
 
 def passage_text(chunk: Chunk) -> str:

@@ -7,6 +7,7 @@ import threading
 import unicodedata
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 DATA = resources.files("knowledge") / "data"
 
@@ -26,11 +27,11 @@ class Tokenizer:
 
     def __init__(self, extra_userdicts: tuple[Path, ...] = ()) -> None:
         self._extra = extra_userdicts
-        self._jieba = None
+        self._jieba: Any = None
         self._lock = threading.Lock()
         self.stopwords = frozenset(_read_lines("stopwords.txt"))
 
-    def _engine(self):  # type: ignore[no-untyped-def]
+    def _engine(self) -> Any:
         # jieba builds its prefix dictionary on first use (~1 s): do it lazily, once.
         with self._lock:
             if self._jieba is None:

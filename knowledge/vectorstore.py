@@ -123,7 +123,7 @@ class ChromaStore:
             path.mkdir(parents=True, exist_ok=True)
             self._client = chromadb.PersistentClient(path=str(path), settings=settings)
         # Our own function: Chroma must never fall back to (and download) its default model.
-        self._function = QingfengEmbeddingFunction(embedder)
+        self._function: Any = QingfengEmbeddingFunction(embedder)
         self._collection = self._open()
 
     def _open(self) -> Any:
@@ -161,7 +161,7 @@ class ChromaStore:
                 ids=[c.id for c in part],
                 embeddings=vectors[start : start + batch],
                 documents=[c.text for c in part],
-                metadatas=[chunk_to_metadata(c) for c in part],  # type: ignore[misc]
+                metadatas=[chunk_to_metadata(c) for c in part],
             )
 
     def delete(self, ids: Sequence[str]) -> None:
