@@ -76,13 +76,16 @@ def _article_label(line: str, previous: tuple[int, int] | None) -> tuple[str, tu
 
 def _is_article_document(lines: list[str]) -> bool:
     previous: tuple[int, int] | None = None
+    first: tuple[int, int] | None = None
     found = 0
     for line in lines:
         result = _article_label(line, previous)
         if result:
             previous = result[1]
+            first = first or previous
             found += 1
-    return found >= 2
+    # One article counts when it is 第一条 (a short notice); otherwise demand a sequence.
+    return found >= 2 or first == (1, 0)
 
 
 def _chapter_path(levels: dict[int, str]) -> str:
@@ -188,6 +191,9 @@ def chunk_document(doc: Document) -> list[Chunk]:
     """Split ``doc`` into chunks: one per article or item, long ones in parts that keep the label."""
     lines = _body_lines(doc)
     units = _article_units(lines) if _is_article_document(lines) else _item_units(lines)
+    if not units and lines:
+        # Nothing numbered and too short for a preamble: the whole text is one chunk.
+        units = [_Unit(label="全文", chapter="", lines=lines)]
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
     for order, unit in enumerate(units):

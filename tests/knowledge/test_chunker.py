@@ -151,6 +151,13 @@ def test_two_articles_are_never_merged_even_when_short() -> None:
     ]
 
 
+def test_short_documents_are_never_lost() -> None:
+    single = chunk_document(_doc("通知\n第一条 节日期间严禁收受月饼礼盒。"))
+    assert [(c.article, c.text) for c in single] == [("第一条", "第一条 节日期间严禁收受月饼礼盒。")]
+    plain = chunk_document(_doc("通知\n严禁收受月饼。"))
+    assert [(c.article, c.text) for c in plain] == [("全文", "通知\n严禁收受月饼。")]
+
+
 def test_plain_text_chapter_lines_are_recognised() -> None:
     text = "测试条例\n第一章 总则\n第一条 甲。\n第二章 分则\n第二条 乙。\n第三条 丙。"
     chunks = chunk_document(_doc(text))
