@@ -9,7 +9,7 @@ from knowledge.cnnum import NUMERAL_CHARS, cn_to_int
 from knowledge.model import Chunk, Document
 
 # Bump when chunking changes so that `qingfeng ingest` re-chunks every document.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 MAX_PART_CHARS = 500
 
 _N = f"[{NUMERAL_CHARS}]+"
