@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ class RetrievalConfig:
     lexical_weight: float = 1.0
     penalty_boost: float = 1.25  # consequence questions: articles that set a penalty
     penalty_prior: float = 1.0  # any question: staff mostly need the article that prohibits and punishes
-    bigram_weight: float = 0.0  # a third ranking by character bigrams (robust to segmentation)
     dense_with_expansion: bool = True  # also show the synonym terms to the dense model
 
 
@@ -75,7 +73,6 @@ class HybridRetriever:
             self._chunks = chunks
             self._by_id = {c.id: i for i, c in enumerate(chunks)}
             self._bm25 = BM25(tokens)
-            self._bigrams = BM25([_bigrams(f"{c.chapter} {c.text}") for c in chunks])
             self._penalty = np.array([bool(pattern.search(c.text)) for c in chunks], dtype=bool)
             self._weights = np.array([c.weight for c in chunks], dtype=np.float32)
 
@@ -98,13 +95,14 @@ class HybridRetriever:
         assert self._bm25 is not None
         expansion = self.expander.expand(question)
         terms: dict[str, float] = {}
-        for token in self.tokenizer.tokens(question):
+        tokens = self.tokenizer.tokens(question)
+        for token in tokens:
             terms[token] = 1.0
         for phrase in expansion.terms:
             for token in self.tokenizer.tokens(phrase):
                 terms.setdefault(token, self.config.expansion_weight)
-        words = tuple(dict.fromkeys(t for t in self.tokenizer.tokens(question) if len(t) >= 2))
-        known = tuple(t for t in self.tokenizer.tokens(question) if self._bm25.idf(t) > 0)
+        words = tuple(dict.fromkeys(t for t in tokens if len(t) >= 2))
+        known = tuple(t for t in tokens if self._bm25.idf(t) > 0)
         return QueryAnalysis(
             text=question, expansion=expansion, terms=terms, known_terms=known, content_words=words
         )
@@ -141,13 +139,6 @@ class HybridRetriever:
         for rank, index in enumerate(sorted(dense, key=lambda i: -dense[i])):
             fused[index] += cfg.dense_weight / (cfg.rrf_k + rank + 1)
 
-        if cfg.bigram_weight:
-            grams = self._bigrams.scores({g: 1.0 for g in _bigrams(analysis.text)})
-            for rank, index in enumerate(
-                int(i) for i in np.argsort(-grams)[: cfg.candidates] if grams[i] > 0
-            ):
-                fused[index] += cfg.bigram_weight / (cfg.rrf_k + rank + 1)
-
         consequence = analysis.expansion.consequence
         for index in fused:
             fused[index] *= float(self._weights[index])
@@ -177,10 +168,3 @@ class HybridRetriever:
     def article_chunks(self, source: str, article: str) -> list[Chunk]:
         """Every part of one article, in order (for quoting it in full)."""
         return [c for c in self.chunks if c.source == source and c.article == article]
-
-
-def _bigrams(text: str) -> list[str]:
-    from knowledge.tokenizer import normalize
-
-    chars = [ch for ch in normalize(text) if "\u4e00" <= ch <= "\u9fff" or ch.isalnum()]
-    return [a + b for a, b in itertools.pairwise(chars)]
