@@ -20,8 +20,10 @@ class GateConfig:
     dense_weight: float = 0.454  # cosine similarity of the best of the top-3 articles
     lexical_weight: float = 3.288  # log(1 + BM25) of the best of the top-3 articles
     unknown_weight: float = -0.726  # share of the question's words the corpus never uses
+    # The question names a neighbouring field (社保, 交警…) and nothing of public office.
+    off_topic_weight: float = -4.0
     bias: float = -9.588
-    threshold: float = -0.75
+    threshold: float = -1.3  # midway between the lowest in-scope dev score and the highest non-off-topic OOS
     min_dense: float = 0.0  # optional hard floor on the cosine (0: off)
 
 
@@ -34,6 +36,7 @@ class GateDecision:
     dense: float
     lexical: float
     unknown_share: float
+    off_topic: tuple[str, ...] = ()
 
 
 class RelevanceGate:
@@ -46,7 +49,7 @@ class RelevanceGate:
         """Judge the top hits for ``analysis``."""
         cfg = self.config
         if not hits:
-            return GateDecision(False, float("-inf"), 0.0, 0.0, 1.0)
+            return GateDecision(False, float("-inf"), 0.0, 0.0, 1.0, analysis.expansion.off_topic)
         dense = max(h.dense for h in hits[:3])
         lexical = max(h.lexical for h in hits[:3])
         words = analysis.content_words
@@ -55,7 +58,8 @@ class RelevanceGate:
             cfg.dense_weight * dense
             + cfg.lexical_weight * math.log1p(lexical)
             + cfg.unknown_weight * unknown
+            + cfg.off_topic_weight * bool(analysis.expansion.off_topic)
             + cfg.bias
         )
         answer = score > cfg.threshold and dense >= cfg.min_dense
-        return GateDecision(answer, score, dense, lexical, unknown)
+        return GateDecision(answer, score, dense, lexical, unknown, analysis.expansion.off_topic)

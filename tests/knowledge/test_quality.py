@@ -20,10 +20,10 @@ def test_dev_set_is_honest_and_large_enough() -> None:
     assert sum(not q.in_scope for q in questions) >= 15
 
 
-# The acceptance bar is 90% / 90% / 5%. These are the floors the system holds today
-# (dev: 87.9% top-3, 77.3% out-of-scope refused, 4.4% wrongly refused): a regression guard, not the bar.
-MIN_HIT_RATE = 0.86
-MIN_REFUSAL_RATE = 0.75
+# The acceptance bar: a correct article among the citations for 90% of in-scope questions,
+# 90% of out-of-scope questions refused, at most 5% of in-scope questions wrongly refused.
+MIN_HIT_RATE = 0.90
+MIN_REFUSAL_RATE = 0.90
 MAX_WRONG_REFUSAL_RATE = 0.05
 
 
