@@ -187,6 +187,58 @@ def cmd_chat(settings: Settings, args: argparse.Namespace, stdin: TextIO | None 
     return EXIT_OK
 
 
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the Telegram bot until SIGINT/SIGTERM."""
+    from telegram.error import InvalidToken
+
+    from bot.app import require_token, run
+    from bot.errors import BotError, TokenRejected
+    from bot.logs import configure_logging
+
+    try:
+        token = require_token(settings)
+    except BotError as exc:
+        print(describe(exc), file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.log_level, secrets=[token])
+    try:
+        run(settings, webhook_url=args.webhook)
+    except InvalidToken:
+        print(describe(TokenRejected("rejected")), file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def cmd_unanswered(settings: Settings, args: argparse.Namespace) -> int:
+    """List refused and 👎-rated questions, most frequent first."""
+    from bot.services import build_engine
+    from knowledge.unanswered import UnansweredLog
+
+    engine = build_engine(settings)
+    try:
+        entries = UnansweredLog(engine).top(limit=args.limit)
+    finally:
+        engine.dispose()
+    if args.json:
+        for e in entries:
+            row = {
+                "question": e.question,
+                "count": e.count,
+                "refused": e.refused,
+                "downvoted": e.downvoted,
+                "last_day": e.last_day.isoformat(),
+            }
+            print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
+    if not entries:
+        print("还没有未能回答或被点 👎 的问题。")
+        return EXIT_OK
+    print("次数  拒答  👎   最近日期    问题")
+    for e in entries:
+        print(f"{e.count:>4}  {e.refused:>4}  {e.downvoted:>3}  {e.last_day}  {e.question}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``qingfeng`` command."""
     parser = argparse.ArgumentParser(
@@ -207,6 +259,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="在终端里连续问答")
     chat.set_defaults(func=cmd_chat)
+
+    run = sub.add_parser("run", help="运行 Telegram 机器人（默认长轮询）")
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="改用 webhook：Telegram 可访问的公网地址（如 https://example.org/qingfeng），"
+        "监听地址和端口见 QINGFENG_WEBHOOK_LISTEN / QINGFENG_WEBHOOK_PORT",
+    )
+    run.set_defaults(func=cmd_run)
+
+    unanswered = sub.add_parser("unanswered", help="列出未能回答或被点 👎 的问题（按次数排序）")
+    unanswered.add_argument("--limit", type=int, default=50, help="最多列出几条（默认 50）")
+    unanswered.add_argument("--json", action="store_true", help="每行输出一个 JSON 对象")
+    unanswered.set_defaults(func=cmd_unanswered)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from bot.errors import AnswerExpired, MalformedToken, MissingToken, TokenRejected
 from knowledge.errors import (
     CorruptDocument,
     DocumentError,
@@ -41,6 +42,20 @@ def describe(error: BaseException) -> str:
             return "知识库索引尚未建立或已过期，请先运行：qingfeng ingest"
         case ModelNotFound():
             return f"找不到嵌入模型：{error}"
+        case MissingToken():
+            return (
+                "未设置 Telegram 机器人令牌：请设置环境变量 QINGFENG_TELEGRAM_TOKEN（向 @BotFather 申请）。"
+                " / QINGFENG_TELEGRAM_TOKEN is not set."
+            )
+        case MalformedToken():
+            return (
+                "Telegram 机器人令牌格式不对（应形如 123456789:AA…）：请检查 QINGFENG_TELEGRAM_TOKEN。"
+                " / QINGFENG_TELEGRAM_TOKEN is malformed."
+            )
+        case TokenRejected():
+            return "Telegram 拒绝了这个令牌，请向 @BotFather 核对。 / Telegram rejected the bot token."
+        case AnswerExpired():
+            return "这条回答已过期，请重新提问。"
         case ValidationError():
             return f"配置有误：{_first_validation_problem(error)}"
         case KnowledgeError():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from bot.settings import Settings
 from knowledge.answer import Answerer
 from knowledge.catalog import default_corpus_dir
@@ -63,3 +65,15 @@ def build_knowledge(
         library=library_folders(settings),
         top_k=settings.top_k,
     )
+
+
+def build_engine(settings: Settings) -> Engine:
+    """The relational store: SQLite under the data dir by default, or any SQLAlchemy URL (PostgreSQL)."""
+    from sqlalchemy import create_engine
+
+    url = settings.database
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Handlers and worker threads share the engine; SQLite needs telling that this is fine.
+        return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    return create_engine(url, pool_pre_ping=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -46,8 +47,41 @@ class Settings(BaseSettings):
     top_k: int = Field(default=3, ge=1, le=3)
     # Relevance-gate threshold (higher refuses more); calibrated for m3e-small, check with bench/qa.py.
     gate_threshold: float | None = None
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///DATA_DIR/qingfeng.db (PostgreSQL works too).",
+    )
     telegram_token: SecretStr | None = None
+    telegram_base_url: str | None = Field(
+        default=None,
+        description="Bot API endpoint ending in /bot, for a self-hosted server; default Telegram.",
+    )
+    telegram_admins: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(), description="Telegram user ids of bot admins: 123,456 or [123, 456]."
+    )
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    ask_workers: int = Field(default=2, ge=1, le=32, description="Threads answering questions off the loop.")
+    followup_minutes: int = Field(default=10, ge=0, description="How long a chat's last question is context.")
+    log_level: str = "INFO"
     llm_api_key: SecretStr | None = None
+
+    @field_validator("telegram_admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        # Accept "123,456" from the environment as well as a JSON list or a TOML array.
+        if isinstance(value, str):
+            text = value.strip().strip("[]")
+            return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("telegram_base_url", "database_url")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
 
     @field_validator("chroma_url")
     @classmethod
@@ -62,6 +96,20 @@ class Settings(BaseSettings):
     def library_path(self) -> Path:
         """The folder holding the operator's own documents."""
         return self.library_dir or self.data_dir / "library"
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL of the relational store (SQLite under the data dir by default)."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'qingfeng.db').resolve()}"
+
+    @property
+    def telegram_base_file_url(self) -> str | None:
+        """The file-download endpoint belonging to ``telegram_base_url`` (…/bot → …/file/bot)."""
+        if not self.telegram_base_url:
+            return None
+        base = self.telegram_base_url.rstrip("/")
+        root = base[: -len("/bot")] if base.endswith("/bot") else base
+        return f"{root}/file/bot"
 
     @property
     def index_path(self) -> Path:

@@ -1,1 +1,42 @@
 """Telegram handlers (thin: parse, call one service, render)."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers import other, qa
+from handlers.errors import on_error
+
+# Only new messages: edits of earlier messages and channel posts are ignored.
+NEW = filters.UpdateType.MESSAGE
+MEDIA = (
+    filters.Sticker.ALL
+    | filters.PHOTO
+    | filters.VIDEO
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO_NOTE
+    | filters.ANIMATION
+    | filters.Document.ALL
+    | filters.LOCATION
+    | filters.VENUE
+    | filters.CONTACT
+    | filters.POLL
+    | filters.Dice.ALL
+)
+
+
+def register(application: Application) -> None:
+    """Attach every handler and the error handler to ``application``."""
+    application.add_handler(CommandHandler("start", qa.start, filters=NEW))
+    application.add_handler(CommandHandler("help", qa.help_command, filters=NEW))
+    application.add_handler(CommandHandler("ask", qa.ask_command, filters=NEW))
+    application.add_handler(
+        MessageHandler(NEW & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, qa.private_text)
+    )
+    application.add_handler(
+        MessageHandler(NEW & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, qa.group_text)
+    )
+    application.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE & MEDIA, other.not_text))
+    application.add_handler(CallbackQueryHandler(qa.button, pattern=r"^(full|fb):"))
+    application.add_error_handler(on_error)

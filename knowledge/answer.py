@@ -126,9 +126,13 @@ class Answerer:
         more = "等" if len(citations) > 2 else ""
         lead = f"这个问题在{names}{more}中有规定："
         return Answer(
-            question=question, text="\n\n".join([lead, *blocks]), refused=False, citations=tuple(citations)
+            question=question,
+            text="\n\n".join([lead, *blocks]),
+            refused=False,
+            citations=tuple(citations),
+            blocks=(lead, *blocks),
         )
 
     def refuse(self, question: str) -> Answer:
         """The reply when nothing in the corpus answers."""
-        return Answer(question=question, text=REFUSAL, refused=True)
+        return Answer(question=question, text=REFUSAL, refused=True, blocks=(REFUSAL,))

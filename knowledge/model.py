@@ -85,6 +85,7 @@ class Answer:
     text: str
     refused: bool
     citations: tuple[Citation, ...] = ()
+    blocks: tuple[str, ...] = ()  # the lead line, then one block per quoted article (``text`` joins them)
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape of ``qingfeng ask --json``."""

@@ -1,0 +1,137 @@
+"""Assembles the Telegram application: settings → services (in post_init) → handlers; runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.chat import ChatService, ConversationMemory
+from bot.errors import MalformedToken, MissingToken
+from bot.settings import Settings
+from handlers import register, texts
+
+log = logging.getLogger("qingfeng.bot")
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+
+
+def require_token(settings: Settings) -> str:
+    """The configured bot token, checked for shape (not validity: Telegram decides that)."""
+    if settings.telegram_token is None or not settings.telegram_token.get_secret_value().strip():
+        raise MissingToken("QINGFENG_TELEGRAM_TOKEN is not set")
+    token = settings.telegram_token.get_secret_value().strip()
+    if not TOKEN_PATTERN.match(token):
+        raise MalformedToken("QINGFENG_TELEGRAM_TOKEN is malformed")
+    return token
+
+
+@dataclass
+class BotServices:
+    """Everything the handlers use, created once when the bot starts and closed when it stops."""
+
+    chat: ChatService
+    executor: ThreadPoolExecutor
+    engine: Engine
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Finish running questions, then release threads and connections."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.engine.dispose()
+
+
+def build_bot_services(settings: Settings) -> BotServices:
+    """Load the model and the index (building it if needed) and open the database."""
+    from bot.services import build_engine, build_knowledge
+    from knowledge.unanswered import UnansweredLog
+
+    knowledge = build_knowledge(settings)
+    report = knowledge.ensure_ready()
+    if report is not None:
+        log.info("index built: %s chunks", report.total_chunks)
+    knowledge.warm()
+    engine = build_engine(settings)
+    executor = ThreadPoolExecutor(max_workers=settings.ask_workers, thread_name_prefix="qingfeng-ask")
+    memory = ConversationMemory(ttl=settings.followup_minutes * 60)
+    chat = ChatService(knowledge, UnansweredLog(engine), executor, memory)
+    return BotServices(chat=chat, executor=executor, engine=engine)
+
+
+ServicesFactory = Callable[[Settings], BotServices]
+
+
+def build_application(
+    settings: Settings, services_factory: ServicesFactory = build_bot_services
+) -> Application:
+    """The python-telegram-bot application with Qingfeng's handlers; services start in post_init."""
+    token = require_token(settings)
+
+    async def post_init(application: Application) -> None:
+        # Loading the model takes seconds: do it off the loop, once, before the first update.
+        services = await asyncio.to_thread(services_factory, settings)
+        application.bot_data["services"] = services
+        application.bot_data["chat"] = services.chat
+        await set_commands(application)
+        me = application.bot
+        log.info("bot @%s ready", me.username)
+
+    async def post_shutdown(application: Application) -> None:
+        services = application.bot_data.pop("services", None)
+        if services is not None:
+            await asyncio.to_thread(services.close)
+        log.info("bot stopped")
+
+    builder: ApplicationBuilder = (
+        Application.builder()
+        .token(token)
+        .concurrent_updates(True)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url.rstrip("/"))
+        builder = builder.base_file_url(settings.telegram_base_file_url or "")
+    application = builder.build()
+    application.bot_data["settings"] = settings
+    register(application)
+    return application
+
+
+async def set_commands(application: Application) -> None:
+    """Register the command menu: Chinese descriptions for zh clients, English as the default."""
+    bot = application.bot
+    await bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS_ZH], language_code="zh")
+    await bot.set_my_commands(
+        [BotCommand(c, d) for c, d in texts.COMMANDS_DEFAULT], scope=BotCommandScopeDefault()
+    )
+
+
+def run(settings: Settings, webhook_url: str | None = None) -> None:
+    """Run until SIGINT/SIGTERM: long polling by default, or a webhook when ``webhook_url`` is given."""
+    application = build_application(settings)
+    if webhook_url:
+        secret = (
+            settings.webhook_secret.get_secret_value()
+            if settings.webhook_secret
+            else secrets.token_urlsafe(32)
+        )
+        path = "telegram"
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=f"{webhook_url.rstrip('/')}/{path}",
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,14 @@
+"""Messages that are not questions: media in private chats get a hint; the rest is ignored."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import texts
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice, locations… in a private chat: say that only text questions are answered."""
+    if update.effective_message:
+        await update.effective_message.reply_text(texts.TEXT_ONLY)

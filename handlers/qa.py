@@ -1,0 +1,173 @@
+"""Q&A handlers: /start, /help, /ask, questions in private chats, mentions and replies in groups, buttons."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot.errors import BotError
+from bot.messages import describe
+from handlers import texts
+from handlers.render import answer_html, article_html
+from knowledge.errors import KnowledgeError
+
+if TYPE_CHECKING:  # the service is only looked up at run time; handlers stay free of heavy imports
+    from bot.chat import ChatService
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u0400-\u04ff]")  # a question in another language
+
+
+def chat_service(context: ContextTypes.DEFAULT_TYPE) -> ChatService:
+    """The Q&A service created in ``post_init``."""
+    return context.application.bot_data["chat"]
+
+
+def answer_keyboard(answer_id: str, citations: int, rated: bool = False) -> InlineKeyboardMarkup:
+    """📄 全文 per cited article, then 👍 / 👎 unless already rated."""
+    rows = []
+    full = [
+        InlineKeyboardButton(
+            f"📄 全文【{n}】" if citations > 1 else "📄 全文", callback_data=f"full:{answer_id}:{n}"
+        )
+        for n in range(1, citations + 1)
+    ]
+    if full:
+        rows.append(full)
+    if not rated:
+        rows.append(
+            [
+                InlineKeyboardButton("👍", callback_data=f"fb:{answer_id}:1"),
+                InlineKeyboardButton("👎", callback_data=f"fb:{answer_id}:0"),
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """What the bot does, and the privacy note."""
+    if update.effective_chat:
+        chat_service(context).forget(update.effective_chat.id)
+    if update.effective_message:
+        await update.effective_message.reply_html(texts.START)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """How to ask."""
+    if update.effective_message:
+        await update.effective_message.reply_html(texts.HELP)
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask 问题 — everywhere."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    command = message.parse_entities([MessageEntity.BOT_COMMAND])
+    first = min(command, key=lambda e: e.offset) if command else None
+    question = message.text[first.offset + first.length :] if first is not None and first.offset == 0 else ""
+    if not question.strip():
+        await message.reply_text(texts.ASK_USAGE)
+        return
+    await answer(update, context, question.strip())
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a private chat any text is a question."""
+    message = update.effective_message
+    if message and message.text:
+        await answer(update, context, message.text)
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a group: answer a mention of the bot or a reply to one of its messages; ignore other chatter."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    question = addressed_question(message, context.bot.id, context.bot.username)
+    if question is not None:
+        await answer(update, context, question)
+
+
+def addressed_question(message: Message, bot_id: int, username: str | None) -> str | None:
+    """The question if the message speaks to the bot (mention or reply), else None."""
+    text = message.text or ""
+    mentioned = False
+    for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+            mentioned = True
+            text = text.replace(value, " ")
+        elif username and value.lower() == f"@{username.lower()}":
+            mentioned = True
+            text = re.sub(re.escape(value), " ", text, flags=re.IGNORECASE)
+    replied = message.reply_to_message
+    to_bot = bool(replied and replied.from_user and replied.from_user.id == bot_id)
+    if not (mentioned or to_bot):
+        return None
+    return text.strip()
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Ask the service and send the cited answer (split at articles when long), with its buttons."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return
+    if not question:
+        await message.reply_text(texts.ASK_USAGE)
+        return
+    if not _CJK.search(question) and _LATIN.search(question):
+        await message.reply_text(texts.NOT_CHINESE)
+        return
+    try:
+        reply = await chat_service(context).ask(chat.id, question)
+    except KnowledgeError as error:
+        await message.reply_text(describe(error))
+        return
+    pages = answer_html(reply.answer, reply.previous)
+    keyboard = None if reply.answer.refused else answer_keyboard(reply.answer_id, len(reply.answer.citations))
+    in_group = chat.type != ChatType.PRIVATE
+    for number, page in enumerate(pages):
+        last = number == len(pages) - 1
+        await message.reply_html(
+            page, reply_markup=keyboard if last else None, do_quote=in_group and number == 0
+        )
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """📄 全文 shows a cited article in full; 👍 / 👎 rate the answer once."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return
+    kind, _, rest = query.data.partition(":")
+    answer_id, _, value = rest.partition(":")
+    service = chat_service(context)
+    try:
+        if kind == "full":
+            citation, text = service.article(answer_id, int(value))
+            await query.answer()
+            if update.effective_chat:
+                for page in article_html(citation, text):
+                    await context.bot.send_message(update.effective_chat.id, page, parse_mode="HTML")
+        elif kind == "fb":
+            first = await service.rate(answer_id, helpful=value == "1")
+            await query.answer(texts.THANKS if first else texts.ALREADY_RATED)
+            if first and isinstance(query.message, Message) and query.message.reply_markup:
+                await query.edit_message_reply_markup(_without_rating(query.message.reply_markup))
+        else:
+            await query.answer()
+    except (BotError, ValueError) as error:
+        await query.answer(describe(error), show_alert=True)
+
+
+def _without_rating(markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
+    rows = [
+        row
+        for row in markup.inline_keyboard
+        if not any(str(b.callback_data or "").startswith("fb:") for b in row)
+    ]
+    return InlineKeyboardMarkup(rows)

@@ -1,0 +1,101 @@
+"""Answers as Telegram HTML: every piece of user or corpus text escaped, long replies split at articles."""
+
+from __future__ import annotations
+
+from html import escape
+
+from knowledge.model import Answer, Citation
+
+MAX_MESSAGE = 4096  # Telegram's limit for one message's text
+
+
+def _article_block(block: str) -> str:
+    lines = block.split("\n")
+    out = [f"<b>{escape(lines[0])}</b>"]
+    for line in lines[1:]:
+        if line.startswith("（注："):
+            out.append(f"<i>{escape(line)}</i>")
+        else:
+            out.append(escape(line))
+    return "\n".join(out)
+
+
+def answer_html(answer: Answer, previous: str | None = None) -> list[str]:
+    """The reply as one or more HTML messages, each ≤ 4096 characters, split between articles."""
+    blocks = list(answer.blocks or (answer.text,))
+    head = escape(blocks[0])
+    if previous:
+        head = f"<i>（结合上一个问题“{escape(_shorten(previous, 60))}”理解）</i>\n{head}"
+    pieces = [head] + [_article_block(b) for b in blocks[1:]]
+    return pack(pieces)
+
+
+def article_html(citation: Citation, text: str) -> list[str]:
+    """The full text of one cited article."""
+    heading = (
+        f"《{citation.title}》{citation.article}"
+        if citation.article != "序言"
+        else f"《{citation.title}》序言"
+    )
+    if citation.chapter:
+        heading += f"（{citation.chapter}）"
+    pieces = [f"<b>{escape(heading)}</b>"] + [escape(p) for p in text.split("\n") if p.strip()]
+    if citation.note:
+        pieces.append(f"<i>（注：{escape(citation.note)}）</i>")
+    return pack(pieces, joiner="\n")
+
+
+def pack(pieces: list[str], joiner: str = "\n\n", limit: int = MAX_MESSAGE) -> list[str]:
+    """Join pieces into as few messages as fit under ``limit``; a piece too long alone is cut at lines."""
+    messages: list[str] = []
+    current = ""
+    for piece in pieces:
+        for part in _fit(piece, limit):
+            candidate = f"{current}{joiner}{part}" if current else part
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                messages.append(current)
+                current = part
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _fit(piece: str, limit: int) -> list[str]:
+    if len(piece) <= limit:
+        return [piece]
+    out: list[str] = []
+    current = ""
+    for line in piece.split("\n"):
+        while len(line) > limit:
+            # A single line longer than a message: cut it, taking care not to split an HTML entity or tag.
+            cut = _safe_cut(line, limit)
+            if current:
+                out.append(current)
+                current = ""
+            out.append(line[:cut])
+            line = line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            out.append(current)
+            current = line
+    if current:
+        out.append(current)
+    return out
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    cut = limit
+    amp, lt = line.rfind("&", 0, cut), line.rfind("<", 0, cut)
+    if amp > line.rfind(";", 0, cut):
+        cut = amp
+    if lt > line.rfind(">", 0, cut):
+        cut = min(cut, lt)
+    return cut or limit
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

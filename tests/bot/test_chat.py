@@ -1,0 +1,97 @@
+"""The chat service on the real knowledge code (fake embedder): follow-ups, buttons, feedback log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from bot.chat import ChatService, ConversationMemory
+from bot.errors import AnswerExpired
+from bot.services import build_knowledge
+from bot.settings import load_settings
+from knowledge.gate import GateConfig
+from knowledge.service import KnowledgeService
+from knowledge.unanswered import UnansweredLog
+from tests.fakes import HashingEmbedder, MemoryStore
+
+DAY = dt.date(2026, 11, 27)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def knowledge(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeService:
+    settings = load_settings({"data_dir": tmp_path_factory.mktemp("data")})
+    # Hashing vectors carry no meaning, so the gate only refuses when no word matches at all.
+    svc = build_knowledge(
+        settings, embedder=HashingEmbedder(), store=MemoryStore(), gate=GateConfig(threshold=-9)
+    )
+    svc.ingest()
+    return svc
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def service(knowledge: KnowledgeService, tmp_path: Path, clock: Clock) -> Iterator[ChatService]:
+    executor = ThreadPoolExecutor(2)
+    log = UnansweredLog(create_engine(f"sqlite:///{tmp_path / 'q.db'}"))
+    yield ChatService(knowledge, log, executor, ConversationMemory(ttl=600, clock=clock), today=lambda: DAY)
+    executor.shutdown()
+
+
+async def test_followup_uses_the_previous_question_of_the_same_chat(
+    service: ChatService, clock: Clock
+) -> None:
+    first = await service.ask(1, "中秋节能收下属送的月饼吗")
+    assert first.previous is None and not first.answer.refused
+    follow = await service.ask(1, "那春节呢？")
+    assert follow.previous == "中秋节能收下属送的月饼吗"
+    assert follow.answer.question == "中秋节能收下属送的月饼吗；那春节呢？"
+    other_chat = await service.ask(2, "那春节呢？")
+    assert other_chat.previous is None
+    clock.now += 601
+    assert (await service.ask(1, "那国庆呢？")).previous is None
+
+
+async def test_full_text_button_returns_the_whole_article(service: ChatService) -> None:
+    reply = await service.ask(5, "公务用车可以私用吗")
+    citation, text = service.article(reply.answer_id, 1)
+    assert citation == reply.answer.citations[0]
+    assert text.startswith(citation.article) or citation.article in text
+    with pytest.raises(AnswerExpired):
+        service.article("nope", 1)
+    with pytest.raises(AnswerExpired):
+        service.article(reply.answer_id, 9)
+
+
+async def test_downvote_is_logged_once_without_the_asker(service: ChatService) -> None:
+    reply = await service.ask(7, "公务用车可以私用吗")
+    assert await service.rate(reply.answer_id, helpful=False)
+    assert not await service.rate(reply.answer_id, helpful=False)
+    good = await service.ask(7, "出差住宿标准是多少")
+    assert await service.rate(good.answer_id, helpful=True)
+    entries = service.unanswered.top()
+    assert [(e.question, e.downvoted, e.last_day) for e in entries] == [("公务用车可以私用吗", 1, DAY)]
+
+
+async def test_refusals_are_logged(service: ChatService) -> None:
+    reply = await service.ask(8, "qwzx")
+    assert reply.answer.refused
+    assert [e.question for e in service.unanswered.top()] == ["qwzx"]
