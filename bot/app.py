@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.chat import ChatService, ConversationMemory
@@ -115,9 +115,23 @@ async def set_commands(application: Application) -> None:
     )
 
 
+async def check_connection(settings: Settings) -> str:
+    """Ask the Bot API who we are, before loading anything heavy; raises InvalidToken or NetworkError."""
+    kwargs = {}
+    if settings.telegram_base_url:
+        kwargs = {
+            "base_url": settings.telegram_base_url.rstrip("/"),
+            "base_file_url": settings.telegram_base_file_url,
+        }
+    async with Bot(require_token(settings), **kwargs) as bot:  # type: ignore[arg-type]
+        return bot.username
+
+
 def run(settings: Settings, webhook_url: str | None = None) -> None:
     """Run until SIGINT/SIGTERM: long polling by default, or a webhook when ``webhook_url`` is given."""
     application = build_application(settings)
+    # A wrong token or no route to Telegram should be one clear line, not the library's retry-loop traceback.
+    asyncio.run(check_connection(settings))
     if webhook_url:
         secret = (
             settings.webhook_secret.get_secret_value()

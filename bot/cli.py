@@ -189,10 +189,10 @@ def cmd_chat(settings: Settings, args: argparse.Namespace, stdin: TextIO | None 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the Telegram bot until SIGINT/SIGTERM."""
-    from telegram.error import InvalidToken
+    from telegram.error import InvalidToken, NetworkError
 
     from bot.app import require_token, run
-    from bot.errors import BotError, TokenRejected
+    from bot.errors import BotError, TelegramUnreachable, TokenRejected
     from bot.logs import configure_logging
 
     try:
@@ -206,6 +206,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     except InvalidToken:
         print(describe(TokenRejected("rejected")), file=sys.stderr)
         return EXIT_USAGE
+    except NetworkError as exc:  # includes TimedOut; raised by the first getMe, before the model loads
+        reason = str(exc).replace(token, "[REDACTED]")
+        print(describe(TelegramUnreachable(reason)), file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 

@@ -21,3 +21,7 @@ class TokenRejected(BotError):
 
 class AnswerExpired(BotError):
     """A button refers to an answer that is no longer kept in memory."""
+
+
+class TelegramUnreachable(BotError):
+    """The Bot API server could not be reached when the bot started."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from bot.errors import AnswerExpired, MalformedToken, MissingToken, TokenRejected
+from bot.errors import AnswerExpired, MalformedToken, MissingToken, TelegramUnreachable, TokenRejected
 from knowledge.errors import (
     CorruptDocument,
     DocumentError,
@@ -54,6 +54,11 @@ def describe(error: BaseException) -> str:
             )
         case TokenRejected():
             return "Telegram 拒绝了这个令牌，请向 @BotFather 核对。 / Telegram rejected the bot token."
+        case TelegramUnreachable():
+            return (
+                f"无法连接 Telegram（{error}）：请检查网络、代理或 QINGFENG_TELEGRAM_BASE_URL。"
+                " / Cannot reach the Telegram Bot API."
+            )
         case AnswerExpired():
             return "这条回答已过期，请重新提问。"
         case ValidationError():

@@ -388,3 +388,32 @@ def test_missing_or_malformed_token_is_one_line(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert len(result.stderr.strip().splitlines()) == 1 and "QINGFENG_TELEGRAM_TOKEN" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_rejected_token_and_unreachable_server_are_one_line(tmp_path: Path) -> None:
+    with FakeBotAPI() as server:
+        env = _env(server, tmp_path, QINGFENG_TELEGRAM_TOKEN="111111:" + "x" * 35, QINGFENG_LOG_LEVEL="INFO")
+        rejected = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        closed = f"http://127.0.0.1:{_free_port()}/bot"
+        env = _env(server, tmp_path, QINGFENG_TELEGRAM_BASE_URL=closed, QINGFENG_LOG_LEVEL="INFO")
+        unreachable = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert rejected.returncode == 2 and "拒绝" in rejected.stderr
+    assert unreachable.returncode == 1 and "无法连接 Telegram" in unreachable.stderr
+    for result in (rejected, unreachable):
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, (
+            result.stderr
+        )
