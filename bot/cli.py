@@ -243,6 +243,65 @@ def cmd_unanswered(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reminders(settings: Settings, args: argparse.Namespace) -> int:
+    """Show the holiday calendar, the reminder plan, or a reminder's text."""
+    import datetime as dt
+
+    from reminders.calendar import HolidayCalendar, format_calendar
+    from reminders.content import corpus_lookup, load_templates, render, template_for
+    from reminders.errors import ReminderError
+    from reminders.planner import load_custom, plan
+
+    try:
+        calendar = HolidayCalendar(override_path=settings.holiday_override_path)
+        if args.action == "calendar":
+            year = args.year or dt.date.today().year
+            print(format_calendar(calendar.blocks(year), year, calendar.warnings(year)))
+            return EXIT_OK
+        start = dt.date.fromisoformat(args.start) if args.start else dt.date.today()
+        if args.action == "plan":
+            end = dt.date.fromisoformat(args.end) if args.end else start + dt.timedelta(days=366)
+            reminders = plan(calendar, start, end, custom=load_custom(settings.custom_reminders_path))
+            for r in reminders:
+                if args.json:
+                    print(json.dumps(r.to_dict(), ensure_ascii=False))
+                else:
+                    dates = f"（{r.holiday_start} 至 {r.holiday_end}，{r.source}）" if r.holiday_start else ""
+                    print(f"{r.send_at:%Y-%m-%d %H:%M}  {r.title}{dates}  [{r.id}]")
+            return EXIT_OK
+        # preview: the next reminder (of one holiday if given), rendered from its template
+        upcoming = [
+            r
+            for r in plan(calendar, start, start + dt.timedelta(days=400))
+            if r.kind == "holiday"
+            and (not args.holiday or args.holiday == r.holiday_key or args.holiday in r.holiday_name)
+        ]
+        if not upcoming:
+            print(f"没有找到节日：{args.holiday}", file=sys.stderr)
+            return EXIT_USAGE
+        first = upcoming[0]
+        block = next(
+            b
+            for y in range(start.year, start.year + 3)
+            for b in calendar.blocks(y)
+            if b.start == first.holiday_start
+        )
+        reminder = render(
+            template_for(load_templates(), first.holiday_key),
+            year=block.start.year,
+            holiday_name=block.name,
+            dates_text=block.dates_text(),
+            days=block.days,
+            lookup=corpus_lookup(),
+        )
+        print(f"发送时间：{first.send_at:%Y-%m-%d %H:%M}（{first.id}）\n")
+        print(reminder.text)
+        return EXIT_OK
+    except (ReminderError, ValueError) as exc:
+        print(f"提醒配置有误：{exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``qingfeng`` command."""
     parser = argparse.ArgumentParser(
@@ -272,6 +331,19 @@ def build_parser() -> argparse.ArgumentParser:
         "监听地址和端口见 QINGFENG_WEBHOOK_LISTEN / QINGFENG_WEBHOOK_PORT",
     )
     run.set_defaults(func=cmd_run)
+
+    reminders = sub.add_parser("reminders", help="节前提醒：节假日、提醒计划、预览")
+    actions = reminders.add_subparsers(dest="action", required=True)
+    calendar = actions.add_parser("calendar", help="某年的节假日安排及来源（官方/估算/操作员录入）")
+    calendar.add_argument("year", type=int, nargs="?", help="年份，默认今年")
+    plan_cmd = actions.add_parser("plan", help="提醒计划")
+    plan_cmd.add_argument("--from", dest="start", metavar="DATE", help="起始日期 YYYY-MM-DD，默认今天")
+    plan_cmd.add_argument("--to", dest="end", metavar="DATE", help="结束日期，默认一年后")
+    plan_cmd.add_argument("--json", action="store_true", help="每行输出一个 JSON 对象")
+    preview = actions.add_parser("preview", help="预览下一条节前提醒的全文")
+    preview.add_argument("holiday", nargs="?", help="节日，如 春节 或 spring_festival")
+    preview.add_argument("--from", dest="start", metavar="DATE", help="从哪天起找，默认今天")
+    reminders.set_defaults(func=cmd_reminders)
 
     unanswered = sub.add_parser("unanswered", help="列出未能回答或被点 👎 的问题（按次数排序）")
     unanswered.add_argument("--limit", type=int, default=50, help="最多列出几条（默认 50）")

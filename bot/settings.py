@@ -112,6 +112,16 @@ class Settings(BaseSettings):
         return f"{root}/file/bot"
 
     @property
+    def holiday_override_path(self) -> Path:
+        """Operator-entered holiday notices (TOML), beating the official and estimated calendars."""
+        return self.data_dir / "holidays.toml"
+
+    @property
+    def custom_reminders_path(self) -> Path:
+        """Operator's own dated reminders (TOML)."""
+        return self.data_dir / "reminders.toml"
+
+    @property
     def index_path(self) -> Path:
         """The folder of the embedded Chroma database."""
         return self.data_dir / "index"
