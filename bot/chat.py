@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.errors import AnswerExpired
+from knowledge.answer import full_text
 from knowledge.followup import resolve
 from knowledge.model import Answer, Citation
 from knowledge.service import KnowledgeService
@@ -140,7 +141,7 @@ class ChatService:
             raise AnswerExpired(answer_id)
         citation = kept.answer.citations[number - 1]
         parts = self.knowledge.article(citation.source, citation.article)
-        text = "\n".join(p.text for p in sorted(parts, key=lambda c: c.part)) or citation.text
+        text = full_text(parts) or citation.text
         return citation, text
 
     async def rate(self, answer_id: str, helpful: bool) -> bool:

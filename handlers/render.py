@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from knowledge.answer import cite_label
 from knowledge.model import Answer, Citation
 
 MAX_MESSAGE = 4096  # Telegram's limit for one message's text
@@ -32,11 +33,7 @@ def answer_html(answer: Answer, previous: str | None = None) -> list[str]:
 
 def article_html(citation: Citation, text: str) -> list[str]:
     """The full text of one cited article."""
-    heading = (
-        f"《{citation.title}》{citation.article}"
-        if citation.article != "序言"
-        else f"《{citation.title}》序言"
-    )
+    heading = cite_label(citation.title, citation.article)
     if citation.chapter:
         heading += f"（{citation.chapter}）"
     pieces = [f"<b>{escape(heading)}</b>"] + [escape(p) for p in text.split("\n") if p.strip()]
@@ -47,16 +44,20 @@ def article_html(citation: Citation, text: str) -> list[str]:
 
 def pack(pieces: list[str], joiner: str = "\n\n", limit: int = MAX_MESSAGE) -> list[str]:
     """Join pieces into as few messages as fit under ``limit``; a piece too long alone is cut at lines."""
+    return _greedy([part for piece in pieces for part in _fit(piece, limit)], joiner, limit)
+
+
+def _greedy(parts: list[str], joiner: str, limit: int) -> list[str]:
+    # Every part is at most ``limit`` long: join neighbours while they fit.
     messages: list[str] = []
     current = ""
-    for piece in pieces:
-        for part in _fit(piece, limit):
-            candidate = f"{current}{joiner}{part}" if current else part
-            if len(candidate) <= limit:
-                current = candidate
-            else:
-                messages.append(current)
-                current = part
+    for part in parts:
+        candidate = f"{current}{joiner}{part}" if current else part
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            messages.append(current)
+            current = part
     if current:
         messages.append(current)
     return messages
@@ -65,26 +66,15 @@ def pack(pieces: list[str], joiner: str = "\n\n", limit: int = MAX_MESSAGE) -> l
 def _fit(piece: str, limit: int) -> list[str]:
     if len(piece) <= limit:
         return [piece]
-    out: list[str] = []
-    current = ""
+    lines: list[str] = []
     for line in piece.split("\n"):
         while len(line) > limit:
             # A single line longer than a message: cut it, taking care not to split an HTML entity or tag.
             cut = _safe_cut(line, limit)
-            if current:
-                out.append(current)
-                current = ""
-            out.append(line[:cut])
+            lines.append(line[:cut])
             line = line[cut:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            out.append(current)
-            current = line
-    if current:
-        out.append(current)
-    return out
+        lines.append(line)
+    return _greedy(lines, "\n", limit)
 
 
 def _safe_cut(line: str, limit: int) -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from reminders.errors import ReminderError
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -181,15 +184,11 @@ def plan(
 
 
 def _slug(title: str) -> str:
-    import hashlib
-
     return hashlib.sha1(title.encode("utf-8")).hexdigest()[:8]
 
 
 def load_custom(path: Path) -> list[CustomReminder]:
     """Operator reminders from a TOML file of ``[[reminder]]`` tables (date, title, text, optional time)."""
-    from reminders.errors import ReminderError
-
     if not path.exists():
         return []
     try:

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.bot.test_cli import run as run_qingfeng
 
 
 def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QINGFENG_")}
-    env.update({"QINGFENG_DATA_DIR": str(data_dir), "PYTHONIOENCODING": "utf-8"})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "reminders", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_qingfeng(data_dir, "reminders", *args)  # type: ignore[no-any-return]
 
 
 def test_calendar_shows_official_blocks_with_makeup_days(tmp_path: Path) -> None:

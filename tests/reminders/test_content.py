@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reminders.calendar import NAMES
 from reminders.content import (
     ELLIPSIS,
     MAX_MESSAGE,
@@ -27,16 +28,7 @@ from reminders.errors import ReminderError
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "knowledge" / "corpus"
-HOLIDAYS = {
-    "new_year": "元旦",
-    "spring_festival": "春节",
-    "tomb_sweeping": "清明节",
-    "labour_day": "劳动节",
-    "dragon_boat": "端午节",
-    "mid_autumn": "中秋节",
-    "national_day": "国庆节",
-    "generic": "元宵节",
-}
+HOLIDAYS = {**NAMES, "generic": "元宵节"}
 DATES = "2月15日至2月23日"
 
 VALID = """\
