@@ -12,12 +12,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.chat import ChatService, ConversationMemory
 from bot.errors import MalformedToken, MissingToken
+from bot.ratelimit import PacedRateLimiter
+from bot.scheduler import ReminderScheduler
+from bot.sender import TelegramSender
 from bot.settings import Settings
 from handlers import register, texts
+from reminders.service import ReminderService
 
 log = logging.getLogger("qingfeng.bot")
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
@@ -40,6 +45,7 @@ class BotServices:
     chat: ChatService
     executor: ThreadPoolExecutor
     engine: Engine
+    reminders: ReminderService
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -50,7 +56,7 @@ class BotServices:
 
 def build_bot_services(settings: Settings) -> BotServices:
     """Load the model and the index (building it if needed) and open the database."""
-    from bot.services import build_engine, build_knowledge
+    from bot.services import build_engine, build_knowledge, build_reminders
     from knowledge.unanswered import UnansweredLog
 
     knowledge = build_knowledge(settings)
@@ -62,7 +68,9 @@ def build_bot_services(settings: Settings) -> BotServices:
     executor = ThreadPoolExecutor(max_workers=settings.ask_workers, thread_name_prefix="qingfeng-ask")
     memory = ConversationMemory(ttl=settings.followup_minutes * 60)
     chat = ChatService(knowledge, UnansweredLog(engine), executor, memory)
-    return BotServices(chat=chat, executor=executor, engine=engine)
+    reminders = build_reminders(settings, engine)
+    reminders.subscribe_configured(settings.reminder_chats)
+    return BotServices(chat=chat, executor=executor, engine=engine, reminders=reminders)
 
 
 ServicesFactory = Callable[[Settings], BotServices]
@@ -80,8 +88,22 @@ def build_application(
         application.bot_data["services"] = services
         application.bot_data["chat"] = services.chat
         await set_commands(application)
+        scheduler = ReminderScheduler(
+            services.reminders,
+            services.reminders.broadcaster(TelegramSender(application.bot)),
+            services.engine,
+            notify=lambda text: notify_admins(application, settings, text),
+        )
+        application.bot_data["scheduler"] = scheduler
+        await scheduler.start()
         me = application.bot
         log.info("bot @%s ready", me.username)
+
+    async def post_stop(application: Application) -> None:
+        # Before the bot's HTTP client closes: broadcasts claim no more chats, messages in flight finish.
+        scheduler = application.bot_data.pop("scheduler", None)
+        if scheduler is not None:
+            await scheduler.stop()
 
     async def post_shutdown(application: Application) -> None:
         services = application.bot_data.pop("services", None)
@@ -93,8 +115,9 @@ def build_application(
         Application.builder()
         .token(token)
         .concurrent_updates(True)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(PacedRateLimiter(max_retries=3))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if settings.telegram_base_url:
@@ -104,6 +127,15 @@ def build_application(
     application.bot_data["settings"] = settings
     register(application)
     return application
+
+
+async def notify_admins(application: Application, settings: Settings, text: str) -> None:
+    """Send an operator notice to every bot admin (one failing admin does not stop the others)."""
+    for admin in settings.telegram_admins:
+        try:
+            await application.bot.send_message(admin, text)
+        except TelegramError as exc:
+            log.warning("could not notify admin %s: %s", admin, exc)
 
 
 async def set_commands(application: Application) -> None:

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import warnings
 
-from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.ext import ExtBot
 
+from bot.ratelimit import NO_RETRY
 from reminders.broadcast import ChatGone, ChatMoved, RetryLater
 
 _GONE = ("chat not found", "bot was kicked", "not enough rights", "have no rights", "user is deactivated")
 
 
 class TelegramSender:
-    """The ``reminders.broadcast.Sender`` of the real bot (its rate limiter paces the traffic)."""
+    """The ``reminders.broadcast.Sender`` of the real bot (its ``PacedRateLimiter`` paces the traffic)."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: ExtBot) -> None:
         self.bot = bot
 
     async def send(self, chat_id: int, html: str) -> None:
         """Send one HTML message; Telegram's refusals become ``SendProblem`` exceptions."""
         try:
-            await self.bot.send_message(chat_id, html, parse_mode=ParseMode.HTML)
+            await self.bot.send_message(chat_id, html, parse_mode=ParseMode.HTML, rate_limit_args=NO_RETRY)
         except RetryAfter as exc:
             with warnings.catch_warnings():  # PTB warns that retry_after will become a timedelta; both work
                 warnings.simplefilter("ignore")

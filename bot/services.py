@@ -17,6 +17,11 @@ from knowledge.retriever import HybridRetriever
 from knowledge.service import KnowledgeService
 from knowledge.tokenizer import Tokenizer
 from knowledge.vectorstore import ChromaStore, VectorStore
+from reminders.calendar import HolidayCalendar
+from reminders.content import ArticleLookup, corpus_lookup, load_templates
+from reminders.planner import PlanConfig
+from reminders.service import Clock, ReminderService, china_now
+from reminders.store import ReminderStore
 
 
 def library_folders(settings: Settings) -> list[Path]:
@@ -77,3 +82,31 @@ def build_engine(settings: Settings) -> Engine:
         # Handlers and worker threads share the engine; SQLite needs telling that this is fine.
         return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     return create_engine(url, pool_pre_ping=True)
+
+
+def plan_config(settings: Settings) -> PlanConfig:
+    """The reminder rules from the settings."""
+    extra = settings.reminder_extra_days
+    return PlanConfig(
+        workdays_before=settings.reminder_workdays_before,
+        extra_days_before={"spring_festival": extra, "national_day": extra} if extra else {},
+        send_time=settings.reminder_time,
+    )
+
+
+def build_reminders(
+    settings: Settings,
+    engine: Engine,
+    lookup: ArticleLookup | None = None,
+    clock: Clock | None = None,
+) -> ReminderService:
+    """The reminder service: calendar with the operator's overrides, templates, store, plan rules."""
+    return ReminderService(
+        calendar=HolidayCalendar(override_path=settings.holiday_override_path),
+        store=ReminderStore(engine),
+        templates=load_templates(),
+        lookup=lookup or corpus_lookup(),
+        config=plan_config(settings),
+        custom_path=settings.custom_reminders_path,
+        clock=clock or china_now,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -65,11 +66,21 @@ class Settings(BaseSettings):
     ask_workers: int = Field(default=2, ge=1, le=32, description="Threads answering questions off the loop.")
     followup_minutes: int = Field(default=10, ge=0, description="How long a chat's last question is context.")
     log_level: str = "INFO"
+    reminder_chats: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(), description="Chat ids that always receive reminders: -100123,-100456."
+    )
+    reminder_workdays_before: int = Field(
+        default=3, ge=1, le=20, description="Main reminder: this many working days before the first day off."
+    )
+    reminder_extra_days: int = Field(
+        default=7, ge=0, le=60, description="Extra reminder this many days before 春节 and 国庆 (0: none)."
+    )
+    reminder_time: dt.time = Field(default=dt.time(9, 0), description="Send time, Asia/Shanghai.")
     llm_api_key: SecretStr | None = None
 
-    @field_validator("telegram_admins", mode="before")
+    @field_validator("telegram_admins", "reminder_chats", mode="before")
     @classmethod
-    def _split_admins(cls, value: Any) -> Any:
+    def _split_ids(cls, value: Any) -> Any:
         # Accept "123,456" from the environment as well as a JSON list or a TOML array.
         if isinstance(value, str):
             text = value.strip().strip("[]")

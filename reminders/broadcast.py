@@ -81,6 +81,11 @@ class Broadcaster:
         self.backoff = backoff
         self.max_wait = max_wait
         self.sleep = sleep
+        self.stopping = False
+
+    def stop(self) -> None:
+        """Claim no more chats: messages already on their way finish, the rest wait for the next run."""
+        self.stopping = True
 
     async def broadcast(self, reminder_id: str, html: str) -> BroadcastReport:
         """Deliver ``html`` to every active subscriber that has not had this reminder yet."""
@@ -90,6 +95,8 @@ class Broadcaster:
 
         async def one(chat_id: int) -> None:
             async with gate:
+                if self.stopping:
+                    return
                 await self._deliver(reminder_id, chat_id, html, report)
 
         await asyncio.gather(*(one(c) for c in chats))
@@ -116,6 +123,8 @@ class Broadcaster:
                 # Flood control is not a failure: wait as told, without using up an attempt.
                 report.retries += 1
                 await self.sleep(min(wait.seconds, self.max_wait))
+                if self.stopping:
+                    return  # not delivered; the row stays "sending" and the next run sends it
                 continue
             except ChatGone as gone:
                 await asyncio.to_thread(self.store.unsubscribe, chat_id, str(gone))
