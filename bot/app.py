@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, ExtBot
 
 from bot.chat import ChatService, ConversationMemory
 from bot.errors import MalformedToken, MissingToken
@@ -120,9 +120,9 @@ def build_application(
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
-    if settings.telegram_base_url:
-        builder = builder.base_url(settings.telegram_base_url.rstrip("/"))
-        builder = builder.base_file_url(settings.telegram_base_file_url or "")
+    endpoints = bot_endpoints(settings)
+    if endpoints:
+        builder = builder.base_url(endpoints["base_url"]).base_file_url(endpoints["base_file_url"])
     application = builder.build()
     application.bot_data["settings"] = settings
     register(application)
@@ -147,15 +147,30 @@ async def set_commands(application: Application) -> None:
     )
 
 
+def bot_endpoints(settings: Settings) -> dict[str, str]:
+    """The Bot API endpoints to use: a self-hosted server when configured, else PTB's default (Telegram)."""
+    if not settings.telegram_base_url:
+        return {}
+    return {
+        "base_url": settings.telegram_base_url.rstrip("/"),
+        "base_file_url": settings.telegram_base_file_url or "",
+    }
+
+
+def build_sending_bot(settings: Settings) -> ExtBot[int]:
+    """A bot for sending outside the running application (``reminders send-due``), paced like the bot."""
+    endpoints = bot_endpoints(settings)
+    return ExtBot(
+        require_token(settings),
+        base_url=endpoints.get("base_url", "https://api.telegram.org/bot"),
+        base_file_url=endpoints.get("base_file_url", "https://api.telegram.org/file/bot"),
+        rate_limiter=PacedRateLimiter(max_retries=3),
+    )
+
+
 async def check_connection(settings: Settings) -> str:
     """Ask the Bot API who we are, before loading anything heavy; raises InvalidToken or NetworkError."""
-    kwargs = {}
-    if settings.telegram_base_url:
-        kwargs = {
-            "base_url": settings.telegram_base_url.rstrip("/"),
-            "base_file_url": settings.telegram_base_file_url,
-        }
-    async with Bot(require_token(settings), **kwargs) as bot:  # type: ignore[arg-type]
+    async with Bot(require_token(settings), **bot_endpoints(settings)) as bot:  # type: ignore[arg-type]
         return bot.username
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dt
 import json
 import logging
 import os
@@ -252,6 +254,8 @@ def cmd_reminders(settings: Settings, args: argparse.Namespace) -> int:
     from reminders.errors import ReminderError
     from reminders.planner import load_custom, plan
 
+    if args.action == "send-due":
+        return cmd_send_due(settings, args)
     try:
         calendar = HolidayCalendar(override_path=settings.holiday_override_path)
         if args.action == "calendar":
@@ -302,6 +306,99 @@ def cmd_reminders(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
+def _moment(text: str | None) -> dt.datetime:
+    """An ISO date-time; without a zone it is China time. None means now."""
+    from reminders.planner import CHINA
+
+    if not text:
+        return dt.datetime.now(CHINA)
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+
+
+def cmd_send_due(settings: Settings, args: argparse.Namespace) -> int:
+    """Broadcast every reminder due at --now (default: now) to the subscribed chats, then exit."""
+    import signal
+
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_sending_bot, require_token
+    from bot.errors import BotError, TelegramUnreachable, TokenRejected
+    from bot.logs import configure_logging
+    from bot.sender import TelegramSender
+    from bot.services import build_engine, build_reminders
+    from reminders.broadcast import BroadcastReport
+    from reminders.errors import ReminderError
+
+    try:
+        now = _moment(args.now)
+    except ValueError:
+        print(f"时间格式不对：{args.now}（应为 ISO 格式，如 2026-09-28T09:00）", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        token = require_token(settings)
+    except BotError as exc:
+        print(describe(exc), file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.log_level if args.verbose else "WARNING", secrets=[token])
+    engine = build_engine(settings)
+    interrupted = False
+
+    async def send() -> list[BroadcastReport]:
+        nonlocal interrupted
+        service = build_reminders(settings, engine, clock=lambda: now)
+        await asyncio.to_thread(service.subscribe_configured, settings.reminder_chats)
+        async with build_sending_bot(settings) as bot:
+            broadcaster = service.broadcaster(TelegramSender(bot))
+
+            def stop() -> None:
+                # Messages already on their way finish and are logged; the rest wait for the next run.
+                nonlocal interrupted
+                interrupted = True
+                broadcaster.stop()
+
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop)
+            return await service.send_due(broadcaster, now)
+
+    try:
+        reports = asyncio.run(send())
+    except InvalidToken:
+        print(describe(TokenRejected("rejected")), file=sys.stderr)
+        return EXIT_USAGE
+    except NetworkError as exc:
+        print(describe(TelegramUnreachable(str(exc).replace(token, "[REDACTED]"))), file=sys.stderr)
+        return EXIT_ERROR
+    except ReminderError as exc:
+        print(describe(exc), file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        engine.dispose()
+    if args.json:
+        for report in reports:
+            row = {
+                "reminder": report.reminder_id,
+                "sent": len(report.sent),
+                "failed": report.failed,
+                "unsubscribed": report.unsubscribed,
+                "migrated": report.migrated,
+                "retries": report.retries,
+            }
+            print(json.dumps(row, ensure_ascii=False))
+    elif not reports:
+        print(f"{now:%Y-%m-%d %H:%M}：没有到期的提醒。")
+    for report in reports if not args.json else ():
+        print(
+            f"{report.reminder_id}：发送 {len(report.sent)} 个聊天，失败 {len(report.failed)}，"
+            f"退订 {len(report.unsubscribed)}，迁移 {len(report.migrated)}"
+        )
+    if interrupted:
+        print("已中断：尚未发送的聊天会在下次运行时补发，已发送的不会重复。", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``qingfeng`` command."""
     parser = argparse.ArgumentParser(
@@ -343,6 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
     preview = actions.add_parser("preview", help="预览下一条节前提醒的全文")
     preview.add_argument("holiday", nargs="?", help="节日，如 春节 或 spring_festival")
     preview.add_argument("--from", dest="start", metavar="DATE", help="从哪天起找，默认今天")
+    send_due = actions.add_parser("send-due", help="立即发送此刻到期的提醒（运维与测试用）")
+    send_due.add_argument(
+        "--now", metavar="ISO-DATETIME", help="视为当前的时间，如 2026-09-28T09:00（北京时间）"
+    )
+    send_due.add_argument("--json", action="store_true", help="每条提醒输出一个 JSON 对象")
     reminders.set_defaults(func=cmd_reminders)
 
     unanswered = sub.add_parser("unanswered", help="列出未能回答或被点 👎 的问题（按次数排序）")

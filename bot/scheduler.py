@@ -29,6 +29,7 @@ REPLAN_JOB = "replan"
 RUN_REMINDER = "bot.scheduler:run_reminder"
 REPLAN = "bot.scheduler:replan"
 
+EARLY = dt.timedelta(minutes=5)  # how early a job may fire (clock skew) and still send
 Notify = Callable[[str], Awaitable[None]]
 
 
@@ -64,6 +65,10 @@ async def run_reminder(reminder_id: str) -> None:
         reminder = await asyncio.to_thread(runtime.service.find, reminder_id)
         if reminder is None:
             log.warning("reminder %s is no longer in the plan; nothing sent", reminder_id)
+            return
+        if runtime.service.now() < reminder.send_at - EARLY:
+            # Only a clock disagreeing with the job store gets here; sending early would be worse.
+            log.warning("reminder %s fired before its time %s; not sent", reminder_id, reminder.send_at)
             return
         await runtime.service.broadcast(reminder, runtime.broadcaster)
     finally:
@@ -137,8 +142,12 @@ class ReminderScheduler:
         self.last_sync: SyncResult | None = None
         self._spawned: set[asyncio.Task[None]] = set()
 
-    async def start(self) -> SyncResult:
-        """Rebuild the jobs, start the scheduler, and send what was missed while the bot was down."""
+    async def start(self, run_jobs: bool = True) -> SyncResult:
+        """Rebuild the jobs, start the scheduler, and send what was missed while the bot was down.
+
+        ``run_jobs=False`` leaves the scheduler paused after the rebuild: for a clock that is not the real
+        one (APScheduler fires jobs by the wall clock), e.g. in tests.
+        """
         global _runtime
         _runtime = _Runtime(self.service, self.broadcaster, self.scheduler, self.notify)
         # Paused until the jobs are rebuilt, so an outdated stored job cannot fire first.
@@ -155,7 +164,8 @@ class ReminderScheduler:
             misfire_grace_time=3600,
             coalesce=True,
         )
-        self.scheduler.resume()
+        if run_jobs:
+            self.scheduler.resume()
         for reminder_id in result.due:
             log.info("catching up on reminder %s", reminder_id)
             self.spawn(run_reminder(reminder_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -74,14 +75,27 @@ def build_knowledge(
 
 def build_engine(settings: Settings) -> Engine:
     """The relational store: SQLite under the data dir by default, or any SQLAlchemy URL (PostgreSQL)."""
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, event
 
     url = settings.database
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         # Handlers and worker threads share the engine; SQLite needs telling that this is fine.
-        return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(connection: Any, record: Any) -> None:
+    cursor = connection.cursor()
+    # WAL: readers do not block the writer, and a commit is one append — it survives the process being
+    # killed (synchronous=NORMAL only risks the last commits on power loss). secure_delete overwrites
+    # deleted content instead of leaving it in free pages.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
 
 
 def plan_config(settings: Settings) -> PlanConfig:

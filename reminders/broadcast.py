@@ -154,6 +154,8 @@ class Broadcaster:
                     return
                 await self.sleep(self.backoff * 2 ** (errors - 1))
                 continue
-            await asyncio.to_thread(self.store.finish, reminder_id, chat_id, "sent", attempts)
+            # Recorded on the loop, without a hop through the thread pool: between Telegram accepting the
+            # message and this commit a crash would make the next run send it again, so keep it short.
+            self.store.finish(reminder_id, chat_id, "sent", attempts)
             report.sent.append(chat_id)
             return

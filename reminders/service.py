@@ -79,10 +79,19 @@ class ReminderService:
         return [r for r in self.plan(today, today + HORIZON) if r.send_at > now][:limit]
 
     def due(self, now: dt.datetime | None = None) -> list[PlannedReminder]:
-        """Reminders whose time has come and whose holiday has not begun (catch-up after downtime)."""
+        """Reminders whose time has come and whose holiday has not begun (catch-up after downtime).
+
+        Of several missed reminders for the same holiday only the latest is due: after a long outage a
+        chat should get one 国庆 reminder, not the 7-day and the 3-day one at the same minute.
+        """
         now = now or self.now()
         today = now.astimezone(self.config.timezone).date()
-        return [r for r in self.plan(today - LOOKBACK, today) if r.send_at <= now < r.expires_at]
+        latest: dict[tuple[str, object], PlannedReminder] = {}
+        for r in self.plan(today - LOOKBACK, today):
+            if r.send_at <= now < r.expires_at:
+                key = (r.holiday_key, r.holiday_start) if r.kind == "holiday" else (r.id, None)
+                latest[key] = r  # the plan is in time order, so the last one wins
+        return sorted(latest.values(), key=lambda r: (r.send_at, r.id))
 
     def find(self, reminder_id: str, now: dt.datetime | None = None) -> PlannedReminder | None:
         """The planned reminder with this id, looked up around ``now``."""
