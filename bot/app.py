@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
-from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ExtBot
 
@@ -46,6 +46,8 @@ class BotServices:
     executor: ThreadPoolExecutor
     engine: Engine
     reminders: ReminderService
+    # False when the reminder service runs on an injected clock: APScheduler fires by the wall clock.
+    run_scheduled_jobs: bool = True
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -87,7 +89,7 @@ def build_application(
         services = await asyncio.to_thread(services_factory, settings)
         application.bot_data["services"] = services
         application.bot_data["chat"] = services.chat
-        await set_commands(application)
+        await set_commands(application, settings.telegram_admins)
         scheduler = ReminderScheduler(
             services.reminders,
             services.reminders.broadcaster(TelegramSender(application.bot)),
@@ -95,7 +97,7 @@ def build_application(
             notify=lambda text: notify_admins(application, settings, text),
         )
         application.bot_data["scheduler"] = scheduler
-        await scheduler.start()
+        await scheduler.start(run_jobs=services.run_scheduled_jobs)
         me = application.bot
         log.info("bot @%s ready", me.username)
 
@@ -138,13 +140,19 @@ async def notify_admins(application: Application, settings: Settings, text: str)
             log.warning("could not notify admin %s: %s", admin, exc)
 
 
-async def set_commands(application: Application) -> None:
-    """Register the command menu: Chinese descriptions for zh clients, English as the default."""
+async def set_commands(application: Application, admins: tuple[int, ...] = ()) -> None:
+    """Register the command menu: Chinese for zh clients, English as the default, admin extras per admin."""
     bot = application.bot
     await bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS_ZH], language_code="zh")
     await bot.set_my_commands(
         [BotCommand(c, d) for c, d in texts.COMMANDS_DEFAULT], scope=BotCommandScopeDefault()
     )
+    admin_menu = [BotCommand(c, d) for c, d in (*texts.COMMANDS_ZH, *texts.COMMANDS_ADMIN)]
+    for admin in admins:
+        try:
+            await bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin))
+        except TelegramError as exc:  # the admin has not opened a chat with the bot yet
+            log.info("admin menu not set for %s: %s", admin, exc)
 
 
 def bot_endpoints(settings: Settings) -> dict[str, str]:

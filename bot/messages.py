@@ -17,6 +17,7 @@ from knowledge.errors import (
     QuestionTooLong,
     UnsupportedDocument,
 )
+from reminders.errors import CalendarError, ReminderError, TemplateError
 
 GENERIC = "出错了，请稍后再试。"
 
@@ -65,6 +66,12 @@ def describe(error: BaseException) -> str:
             return f"配置有误：{_first_validation_problem(error)}"
         case KnowledgeError():
             return f"知识库出错：{error}"
+        case CalendarError():
+            return f"节假日日历有误，请管理员检查：{error}"
+        case TemplateError():
+            return f"提醒模板有误，请管理员检查：{error}"
+        case ReminderError():
+            return f"节前提醒出错：{error}"
     return GENERIC
 
 

@@ -8,8 +8,24 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter
 
+
+class _NoRetry(int):
+    """Zero retries, but truthy: ExtBot silently drops a falsy ``rate_limit_args`` (``if not ...``)."""
+
+    def __bool__(self) -> bool:
+        """Always true, so ExtBot hands the value on to the limiter."""
+        return True
+
+    def __repr__(self) -> str:
+        """Name it in PTB's debug log."""
+        return "NO_RETRY"
+
+
 # Passed as ``rate_limit_args``: pace the request but hand a RetryAfter straight back to the caller.
-NO_RETRY = 0
+# A plain 0 would be dropped by ExtBot and reach the limiter as None, i.e. PTB's retry, which on every 429
+# pauses all chats for retry_after and then lets the requests paced meanwhile out in one burst (found by
+# bench/broadcast.py). A plain AIORateLimiter reads it as max_retries=0.
+NO_RETRY: int = _NoRetry(0)
 
 
 class PacedRateLimiter(AIORateLimiter):
@@ -30,7 +46,7 @@ class PacedRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> Any:
         """Pace the request; retry on flood control unless the caller asked for ``NO_RETRY``."""
-        if rate_limit_args != NO_RETRY:
+        if not isinstance(rate_limit_args, _NoRetry):
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         chat_id = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):

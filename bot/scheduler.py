@@ -192,7 +192,8 @@ class ReminderScheduler:
         self.broadcaster.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        tasks = list(_runtime.tasks) if _runtime else []
+        # Scheduled jobs register themselves; catch-ups and /broadcast_now runs are in _spawned.
+        tasks = {*(_runtime.tasks if _runtime else ()), *self._spawned}
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
         _runtime = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import other, qa
+from handlers import other, qa, reminders
 from handlers.errors import on_error
 
 # Only new messages: edits of earlier messages and channel posts are ignored.
@@ -31,6 +31,12 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("start", qa.start, filters=NEW))
     application.add_handler(CommandHandler("help", qa.help_command, filters=NEW))
     application.add_handler(CommandHandler("ask", qa.ask_command, filters=NEW))
+    application.add_handler(CommandHandler("subscribe", reminders.subscribe, filters=NEW))
+    application.add_handler(CommandHandler("unsubscribe", reminders.unsubscribe, filters=NEW))
+    application.add_handler(CommandHandler("reminders", reminders.list_reminders, filters=NEW))
+    application.add_handler(CommandHandler("preview", reminders.preview, filters=NEW))
+    application.add_handler(CommandHandler("broadcast_now", reminders.broadcast_now, filters=NEW))
+    application.add_handler(MessageHandler(NEW & filters.StatusUpdate.MIGRATE, reminders.migrated))
     application.add_handler(
         MessageHandler(NEW & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, qa.private_text)
     )
@@ -39,4 +45,7 @@ def register(application: Application) -> None:
     )
     application.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE & MEDIA, other.not_text))
     application.add_handler(CallbackQueryHandler(qa.button, pattern=r"^(full|fb):"))
+    application.add_handler(
+        CallbackQueryHandler(reminders.broadcast_button, pattern=rf"^{reminders.CALLBACK_PREFIX}:")
+    )
     application.add_error_handler(on_error)

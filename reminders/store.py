@@ -137,7 +137,9 @@ class ReminderStore:
                         since=old.since,
                     )
                 )
-            else:
+            elif old.active:
+                # The new id already had a row (e.g. from an earlier migration message): the group's
+                # subscription wins, but a group that had unsubscribed is not subscribed again.
                 conn.execute(
                     update(subscriptions).where(subscriptions.c.chat_id == new_chat_id).values(active=True)
                 )
