@@ -32,11 +32,12 @@ import contextlib
 import copy
 import itertools
 import json
+import random
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http import HTTPStatus
@@ -228,6 +229,33 @@ class _Fault:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
+def _make_fault(
+    status: int,
+    times: int,
+    retry_after: int | None = None,
+    migrate_to_chat_id: int | None = None,
+    description: str | None = None,
+) -> _Fault:
+    """A fault answering `times` calls with status and the description Telegram would give."""
+    parameters: dict[str, Any] = {}
+    if retry_after is not None:
+        parameters["retry_after"] = retry_after
+    if migrate_to_chat_id is not None:
+        parameters["migrate_to_chat_id"] = migrate_to_chat_id
+    if description is None:
+        if status == 429:
+            description = f"Too Many Requests: retry after {retry_after if retry_after is not None else 1}"
+        elif migrate_to_chat_id is not None:
+            description = "Bad Request: group chat was upgraded to a supergroup chat"
+        else:
+            try:
+                phrase = HTTPStatus(status).phrase
+            except ValueError:
+                phrase = "Error"
+            description = _DEFAULT_DESCRIPTIONS.get(status, phrase)
+    return _Fault(status=status, remaining=times, description=description, parameters=parameters)
+
+
 class _ApiError(Exception):
     """Raised by a method implementation to answer with a Bot API error."""
 
@@ -396,6 +424,7 @@ class FakeBotAPI:
         self._webhook: dict[str, Any] = {}
         self._allowed_updates: list[str] | None = None
         self._faults: dict[str, deque[_Fault]] = {}
+        self._chat_faults: dict[str, dict[Any, _Fault]] = {}
         self._slow: dict[str, deque[list[float]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -594,7 +623,7 @@ class FakeBotAPI:
             delay = self._take_slow(method)
             if delay:
                 await self._sleep(delay)
-            fault = self._take_fault(method)
+            fault = self._take_fault(method, params)
             if fault is not None:
                 error = _ApiError(fault.status, fault.description, dict(fault.parameters))
             elif method not in self._methods:
@@ -758,44 +787,75 @@ class FakeBotAPI:
         description: str | None = None,
     ) -> None:
         """Answer the next `times` calls of method with HTTP status and a Bot API error body."""
-        parameters: dict[str, Any] = {}
-        if retry_after is not None:
-            parameters["retry_after"] = retry_after
-        if migrate_to_chat_id is not None:
-            parameters["migrate_to_chat_id"] = migrate_to_chat_id
-        if description is None:
-            if status == 429:
-                description = (
-                    f"Too Many Requests: retry after {retry_after if retry_after is not None else 1}"
-                )
-            elif migrate_to_chat_id is not None:
-                description = "Bad Request: group chat was upgraded to a supergroup chat"
-            else:
-                try:
-                    phrase = HTTPStatus(status).phrase
-                except ValueError:
-                    phrase = "Error"
-                description = _DEFAULT_DESCRIPTIONS.get(status, phrase)
+        fault = _make_fault(status, times, retry_after, migrate_to_chat_id, description)
         with self._lock:
-            self._faults.setdefault(method.lower(), deque()).append(
-                _Fault(status=status, remaining=times, description=description, parameters=parameters)
-            )
+            self._faults.setdefault(method.lower(), deque()).append(fault)
+
+    def fail_chats(self, method: str, faults: Mapping[Any, tuple[int, int | None, int | None]]) -> None:
+        """Fail method's calls to given chats: {chat_id: (status, times or None for always, retry_after)}."""
+        # Per chat, unlike fail(): which request fails must not depend on the order concurrent sends arrive in.
+        with self._lock:
+            by_chat = self._chat_faults.setdefault(method.lower(), {})
+            for chat_id, (status, times, retry_after) in faults.items():
+                chat_id = as_chat_id(chat_id)
+                description = None
+                if status == 403 and isinstance(chat_id, int) and chat_id < 0:
+                    description = "Forbidden: bot was kicked from the group chat"
+                # A negative count never reaches zero: the chat fails for good.
+                remaining = -1 if times is None else times
+                if remaining:
+                    by_chat[chat_id] = _make_fault(status, remaining, retry_after, None, description)
+
+    def fail_randomly(
+        self,
+        method: str,
+        chat_ids: Iterable[Any],
+        rate_429: float = 0.0,
+        rate_403: float = 0.0,
+        seed: int = 0,
+        retry_after: int = 1,
+    ) -> dict[Any, int]:
+        """Pick round(rate × chats) chats by seed: one 429 each, or 403 forever; returns {chat_id: status}."""
+        # Exact counts from a seeded sample, so a bench run is repeatable and "5%" means 5% of the chats.
+        chats = sorted({as_chat_id(c) for c in chat_ids}, key=repr)
+        n_429, n_403 = round(rate_429 * len(chats)), round(rate_403 * len(chats))
+        if n_429 + n_403 > len(chats):
+            raise ValueError("rate_429 + rate_403 must not exceed 1")
+        picked = random.Random(seed).sample(chats, n_429 + n_403)
+        plan = {chat: 403 for chat in picked[:n_403]} | {chat: 429 for chat in picked[n_403:]}
+        self.fail_chats(
+            method,
+            {
+                chat: (403, None, None) if status == 403 else (429, 1, retry_after)
+                for chat, status in plan.items()
+            },
+        )
+        return plan
 
     def slow(self, method: str, seconds: float, times: int = 1) -> None:
         """Delay the responses to the next `times` calls of method by `seconds`."""
         with self._lock:
             self._slow.setdefault(method.lower(), deque()).append([seconds, times])
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str, params: dict[str, Any] | None = None) -> _Fault | None:
         with self._lock:
             queue = self._faults.get(method.lower())
-            if not queue:
+            if queue:
+                fault = queue[0]
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    queue.popleft()
+                return fault
+            by_chat = self._chat_faults.get(method.lower())
+            if not by_chat or params is None:
                 return None
-            fault = queue[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                queue.popleft()
-            return fault
+            chat_id = as_chat_id(params.get("chat_id"))
+            chat_fault = by_chat.get(chat_id)
+            if chat_fault is not None and chat_fault.remaining > 0:  # a negative count never runs out
+                chat_fault.remaining -= 1
+                if chat_fault.remaining == 0:
+                    del by_chat[chat_id]
+            return chat_fault
 
     def _take_slow(self, method: str) -> float:
         with self._lock:

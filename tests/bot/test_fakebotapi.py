@@ -149,6 +149,39 @@ async def test_server_error_is_network_error(api: FakeBotAPI, bot: Bot) -> None:
     assert [c.status for c in api.calls("sendChatAction")] == [500, 500, 200]
 
 
+async def test_per_chat_faults(api: FakeBotAPI, bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fail_chats fails chosen chats only, whatever the order; a 403 with times=None fails every time."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    api.fail_chats("sendMessage", {-1: (429, 1, 3), -2: (403, None, None)})
+    await bot.send_message(-3, "hi")  # another chat is unaffected, and does not use up the faults
+    with pytest.raises(Forbidden, match="bot was kicked from the group chat"):
+        await bot.send_message(-2, "hi")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(-1, "hi")
+    await bot.send_message(-1, "hi")
+    with pytest.raises(Forbidden):
+        await bot.send_message(-2, "hi")
+    assert [(c.chat_id, c.status) for c in api.calls("sendMessage")] == [
+        (-3, 200),
+        (-2, 403),
+        (-1, 429),
+        (-1, 200),
+        (-2, 403),
+    ]
+    assert api.calls("sendMessage")[2].description == "Too Many Requests: retry after 3"
+    assert [c.chat_id for c in api.sent_messages()] == [-3, -1]  # failed attempts deliver nothing
+
+
+def test_random_faults_are_seeded_and_exact(api: FakeBotAPI) -> None:
+    """fail_randomly picks exactly round(rate × chats) disjoint chats, the same ones for the same seed."""
+    chats = [-n for n in range(1, 201)]
+    plan = api.fail_randomly("sendMessage", chats, rate_429=0.05, rate_403=0.02, seed=7)
+    assert sorted(plan.values()).count(429) == 10 and sorted(plan.values()).count(403) == 4
+    assert set(plan) <= set(chats)
+    assert FakeBotAPI().fail_randomly("sendMessage", reversed(chats), 0.05, 0.02, seed=7) == plan
+    assert FakeBotAPI().fail_randomly("sendMessage", chats, 0.05, 0.02, seed=8) != plan
+
+
 async def test_wrong_token_and_unknown_method(api: FakeBotAPI) -> None:
     """A wrong token answers 401 → InvalidToken; an unknown method answers 404 → EndPointNotFound."""
     wrong = Bot("123456:" + "x" * 35, base_url=api.base_url, base_file_url=api.base_file_url)

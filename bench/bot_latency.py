@@ -1,6 +1,6 @@
 """Benchmark the Telegram bot: update-to-reply latency and answers/s for 1, 10 and 50 concurrent users.
 
-Usage: .venv/bin/python bench/telegram.py [--data-dir DIR] [--questions N] [--think SECONDS (default 2)]
+Usage: .venv/bin/python bench/bot_latency.py [--data-dir DIR] [--questions N] [--think SECONDS (default 2)]
 Starts `qingfeng run` as its own process against the fake Bot API server from the tests (loopback), then
 lets N simulated users each ask questions from the dev set, one after another, each waiting for its
 answer (plus an optional think time) before asking again. Latency runs from the moment the update is
