@@ -1,0 +1,66 @@
+"""Errors of the anonymous report store; bot/messages.py turns them into Chinese."""
+
+from __future__ import annotations
+
+
+class ReportError(Exception):
+    """Base class of everything the reports package raises on purpose."""
+
+
+class InvalidReport(ReportError):
+    """A field of the report is missing, too short or too long."""
+
+    def __init__(self, field: str, problem: str, limit: int | None = None, length: int | None = None) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field  # category / subject / details / when_where / attachments / text
+        self.problem = problem  # "empty", "too_short", "too_long", "too_many", "unknown"
+        self.limit = limit
+        self.length = length
+
+
+class AttachmentRejected(ReportError):
+    """An attachment cannot be kept: unsupported type, too large, unreadable."""
+
+    def __init__(self, filename: str, reason: str, limit: int | None = None) -> None:
+        super().__init__(f"{filename}: {reason}")
+        self.filename = filename
+        self.reason = reason  # "unsupported", "too_large", "unreadable", "executable"
+        self.limit = limit
+
+
+class BadReceipt(ReportError):
+    """No report has this receipt code (or the code is malformed)."""
+
+
+class TooManyAttempts(ReportError):
+    """Too many reports today, or too many wrong receipt codes: wait before trying again."""
+
+    def __init__(self, what: str, retry_after_seconds: int | None = None) -> None:
+        super().__init__(what)
+        self.what = what  # "reports" or "lookups"
+        self.retry_after_seconds = retry_after_seconds
+
+
+class NoReviewerKeys(ReportError):
+    """No reviewer public key is configured, so a report could not be encrypted to anyone."""
+
+
+class KeyFileError(ReportError):
+    """A reviewer key file is missing, malformed, or the passphrase is wrong."""
+
+
+class DecryptionFailed(ReportError):
+    """This private key cannot open the envelope (not a recipient, or the data is damaged)."""
+
+
+class UnknownReport(ReportError):
+    """No report with this id."""
+
+
+class StatusChangeRefused(ReportError):
+    """Status moves only new → in_progress → closed."""
+
+    def __init__(self, current: str, wanted: str) -> None:
+        super().__init__(f"{current} -> {wanted}")
+        self.current = current
+        self.wanted = wanted

@@ -1,0 +1,176 @@
+"""In-memory rate limits that cannot link a reporter across days.
+
+A person is counted under ``HMAC-SHA256(day_key, str(user_id))``. The day key is random, lives only in this
+process, and is replaced (with every count) when the Asia/Shanghai date changes, so yesterday's entries
+cannot be matched with today's, and no raw id is ever held. Nothing is written to disk; a restart forgets
+all counts, which is the price of keeping nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import math
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from reports.errors import TooManyAttempts
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+DayClock = Callable[[], dt.date]
+
+
+def china_today() -> dt.date:
+    """Today's date in Asia/Shanghai."""
+    return dt.datetime.now(CHINA).date()
+
+
+class _DailyPseudonyms:
+    """Turns user ids into per-day pseudonyms; the key is made on first use and replaced each new day."""
+
+    def __init__(self, clock: DayClock) -> None:
+        self._clock = clock
+        self._day: dt.date | None = None
+        self._key = b""
+
+    def roll(self) -> bool:
+        """Start a new day key if the date changed; True when it did (the caller drops its counts)."""
+        today = self._clock()
+        if today == self._day:
+            return False
+        self._day, self._key = today, secrets.token_bytes(32)
+        return True
+
+    def of(self, user_id: int) -> bytes:
+        """The pseudonym of ``user_id`` for the current day (call ``roll`` first)."""
+        return hmac.new(self._key, str(user_id).encode("ascii"), hashlib.sha256).digest()
+
+
+class DailyLimiter:
+    """At most ``per_day`` uses per person per day, e.g. reports submitted."""
+
+    def __init__(self, per_day: int, clock: DayClock = china_today) -> None:
+        if per_day < 0:
+            raise ValueError("per_day must not be negative")
+        self.per_day = per_day
+        self._names = _DailyPseudonyms(clock)
+        self._counts: dict[bytes, int] = {}
+        self._lock = threading.Lock()  # the bot may call from worker threads as well as the event loop
+
+    def take(self, user_id: int) -> bool:
+        """Count one use for this person today; False (nothing counted) if the limit is already reached."""
+        with self._lock:
+            name = self._current(user_id)
+            used = self._counts.get(name, 0)
+            if used >= self.per_day:
+                return False
+            self._counts[name] = used + 1
+            return True
+
+    def peek(self, user_id: int) -> int:
+        """How many uses this person has left today."""
+        with self._lock:
+            return max(0, self.per_day - self._counts.get(self._current(user_id), 0))
+
+    def snapshot(self) -> dict[str, int]:
+        """Today's counts by pseudonym (hex), for tests and diagnostics; holds no user id."""
+        with self._lock:
+            if self._names.roll():
+                self._counts.clear()
+            return {name.hex(): count for name, count in self._counts.items()}
+
+    def _current(self, user_id: int) -> bytes:
+        if self._names.roll():
+            self._counts.clear()
+        return self._names.of(user_id)
+
+
+class FailureLimiter:
+    """Slows guessing of receipt codes: per-person and global caps on failed lookups in a sliding window."""
+
+    def __init__(
+        self,
+        max_failures: int = 5,
+        window_seconds: float = 3600,
+        global_max: int = 100,
+        monotonic: Callable[[], float] = time.monotonic,
+        clock: DayClock = china_today,
+    ) -> None:
+        if max_failures < 1 or global_max < 1 or window_seconds <= 0:
+            raise ValueError("limits must be positive")
+        self.max_failures = max_failures
+        self.window_seconds = window_seconds
+        self.global_max = global_max
+        self._monotonic = monotonic
+        self._names = _DailyPseudonyms(clock)
+        self._failures: dict[bytes, deque[float]] = {}
+        # Times only, no pseudonyms, so it may outlive the day key; it caps guessing spread over many accounts.
+        self._all: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def check(self, user_id: int) -> None:
+        """Raise ``TooManyAttempts("lookups", seconds)`` if this person, or everyone together, failed too often."""
+        with self._lock:
+            now = self._monotonic()
+            name = self._current(user_id, now)
+            mine = self._failures.get(name)
+            waits = []
+            if mine is not None and len(mine) >= self.max_failures:
+                waits.append(self._wait(mine, self.max_failures, now))
+            if len(self._all) >= self.global_max:
+                waits.append(self._wait(self._all, self.global_max, now))
+            if waits:
+                raise TooManyAttempts("lookups", max(waits))
+
+    def failed(self, user_id: int) -> None:
+        """Record one wrong receipt code from this person."""
+        with self._lock:
+            now = self._monotonic()
+            name = self._current(user_id, now)
+            self._failures.setdefault(name, deque()).append(now)
+            self._all.append(now)
+
+    def succeeded(self, user_id: int) -> None:
+        """Forget this person's failures (the global count stays: it measures guessing overall)."""
+        with self._lock:
+            self._failures.pop(self._current(user_id, self._monotonic()), None)
+
+    def snapshot(self) -> dict[str, int]:
+        """Failures in the window by pseudonym (hex), plus ``"*"`` for everyone; holds no user id."""
+        with self._lock:
+            now = self._monotonic()
+            if self._names.roll():
+                self._failures.clear()
+            self._prune(now)
+            counts = {name.hex(): len(times) for name, times in self._failures.items()}
+            counts["*"] = len(self._all)
+            return counts
+
+    def _current(self, user_id: int, now: float) -> bytes:
+        if self._names.roll():
+            self._failures.clear()
+        self._prune(now)
+        return self._names.of(user_id)
+
+    def _prune(self, now: float) -> None:
+        # Drop failures older than the window; memory stays bounded by what the global cap lets through.
+        horizon = now - self.window_seconds
+        for name in list(self._failures):
+            times = self._failures[name]
+            while times and times[0] <= horizon:
+                times.popleft()
+            if not times:
+                del self._failures[name]
+        while self._all and self._all[0] <= horizon:
+            self._all.popleft()
+
+    def _wait(self, times: deque[float], limit: int, now: float) -> int:
+        # Enough of the oldest failures must leave the window to fall back under the limit.
+        release = times[len(times) - limit] + self.window_seconds
+        return max(1, math.ceil(release - now))
