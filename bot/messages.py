@@ -18,6 +18,20 @@ from knowledge.errors import (
     UnsupportedDocument,
 )
 from reminders.errors import CalendarError, ReminderError, TemplateError
+from reports.errors import (
+    AttachmentRejected,
+    BadReceipt,
+    DecryptionFailed,
+    InvalidReport,
+    KeyFileError,
+    NoReviewerKeys,
+    ReportError,
+    StatusChangeRefused,
+    TooManyAttempts,
+    UnknownReport,
+)
+from reports.keys import MALFORMED, MISSING, WRONG_PASSPHRASE
+from reports.model import STATUSES
 
 GENERIC = "出错了，请稍后再试。"
 
@@ -72,7 +86,83 @@ def describe(error: BaseException) -> str:
             return f"提醒模板有误，请管理员检查：{error}"
         case ReminderError():
             return f"节前提醒出错：{error}"
+        case ReportError():
+            return _describe_report(error)
     return GENERIC
+
+
+REPORT_FIELDS = {
+    "category": "类别",
+    "subject": "被反映人或单位",
+    "details": "问题详情",
+    "when_where": "时间地点",
+    "attachments": "附件",
+    "text": "内容",
+}
+
+
+def _describe_report(error: ReportError) -> str:
+    match error:
+        case InvalidReport(field="attachments", problem="too_many", limit=limit, length=length):
+            return f"附件太多了（{length}个），最多{limit}个。"
+        case InvalidReport(field=field, problem=problem, limit=limit, length=length):
+            label = REPORT_FIELDS.get(field, field)
+            if problem == "empty":
+                return f"{label}不能为空。"
+            if problem == "too_short":
+                return f"{label}太短了（{length}字），请至少写{limit}字，把问题说清楚。"
+            if problem == "too_long":
+                return f"{label}太长了（{length}字），请精简到{limit}字以内。"
+            if problem == "unknown":
+                return f"请从列表中选择{label}。"
+            return f"{label}填写有误，请检查后重试。"
+        case AttachmentRejected(filename=name, reason="too_large", limit=limit):
+            size = f"（上限 {limit // (1024 * 1024)} MB）" if limit else ""
+            return f"文件太大：{name}{size}"
+        case AttachmentRejected(filename=name, reason="executable"):
+            return f"出于安全考虑，不接受可执行文件：{name}"
+        case AttachmentRejected(filename=name, reason="unreadable"):
+            return f"文件无法读取或已损坏：{name}"
+        case AttachmentRejected(filename=name):
+            return f"不支持这种文件类型：{name}"
+        case BadReceipt():
+            return "回执码不正确，或该线索已办结清理。请检查后重新输入（形如 7KQ2-M9XD-4HTV-Z0CB-1NRW）。"
+        case TooManyAttempts(what="reports"):
+            return "今天提交的线索已达上限，请明天再试。"
+        case TooManyAttempts(retry_after_seconds=seconds):
+            wait = f"请{max(1, -(-seconds // 60))}分钟后再试" if seconds else "请稍后再试"
+            return f"回执码输错次数过多，{wait}。"
+        case NoReviewerKeys():
+            return "暂时无法受理：尚未配置审阅人密钥，请联系管理员（qingfeng reports keygen）。"
+        case KeyFileError():
+            return _describe_key_file(str(error))
+        case DecryptionFailed():
+            return "无法解密：这份线索没有加密给你的密钥，或数据已损坏。"
+        case UnknownReport():
+            return f"没有编号为 {error} 的线索。"
+        case StatusChangeRefused(current="closed", wanted="addition"):
+            return "该线索已办结，不能再补充材料。"
+        case StatusChangeRefused(current=current, wanted=wanted):
+            now, then = STATUSES.get(current, current), STATUSES.get(wanted, wanted)
+            return f"不能把线索从“{now}”改为“{then}”：状态只能依次为 已受理 → 核查中 → 已办结。"
+    return f"匿名反映出错：{error}"
+
+
+def _describe_key_file(reason: str) -> str:
+    what, _, where = reason.partition(": ")
+    if reason == WRONG_PASSPHRASE:
+        return "口令不正确，无法解锁审阅人私钥。"
+    if reason == MISSING:
+        return "找不到审阅人私钥文件：请用 --key 指定，或先运行 qingfeng reports keygen。"
+    if reason == MALFORMED:
+        return "审阅人私钥文件已损坏或格式不对。"
+    if what == "key file exists":
+        return f"密钥文件已存在，没有覆盖：{where}"
+    if what == "malformed public key file":
+        return f"审阅人公钥文件有误，请管理员检查：{where}"
+    if what.endswith("server secret"):
+        return f"回执密钥文件有误，请管理员检查：{where}"
+    return f"密钥文件有误：{reason}"
 
 
 def _first_validation_problem(error: ValidationError) -> str:

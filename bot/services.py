@@ -23,6 +23,11 @@ from reminders.content import ArticleLookup, corpus_lookup, load_templates
 from reminders.planner import PlanConfig
 from reminders.service import Clock, ReminderService, china_now
 from reminders.store import ReminderStore
+from reports.keys import load_public_keys
+from reports.receipt import ReceiptKeys, load_or_create_secret
+from reports.review import Reviewer
+from reports.service import DayClock, ReportService, china_today
+from reports.store import ReportStore
 
 
 def library_folders(settings: Settings) -> list[Path]:
@@ -123,4 +128,46 @@ def build_reminders(
         config=plan_config(settings),
         custom_path=settings.custom_reminders_path,
         clock=clock or china_now,
+    )
+
+
+def reviewers_dir(settings: Settings) -> Path:
+    """The folder of the reviewers' public keys (``<fingerprint>.pub``) reports are sealed to."""
+    return settings.data_dir / "reviewers"
+
+
+def receipt_secret(settings: Settings) -> bytes:
+    """The receipt codes' server secret: QINGFENG_REPORTS_SECRET (hex), else DATA_DIR/receipt.secret."""
+    if settings.reports_secret is not None:
+        return bytes.fromhex(settings.reports_secret.get_secret_value().strip())
+    return load_or_create_secret(settings.data_dir / "receipt.secret")
+
+
+def build_reports(settings: Settings, engine: Engine, clock: DayClock | None = None) -> ReportService:
+    """The anonymous-report service: migrated store, reviewer keys read at each report, receipt secret."""
+    folder = reviewers_dir(settings)
+    return ReportService(
+        store=ReportStore(engine),
+        # Read at every submission, so adding a reviewer's .pub file needs no restart.
+        recipients=lambda: load_public_keys(folder),
+        receipt_keys=ReceiptKeys(receipt_secret(settings)),
+        clock=clock or china_today,
+    )
+
+
+def build_reviewer(
+    settings: Settings,
+    engine: Engine,
+    private_key: bytes,
+    public_key: bytes,
+    clock: DayClock | None = None,
+) -> Reviewer:
+    """A reviewer working with an unlocked key; replies are sealed to every key in the reviewers folder."""
+    folder = reviewers_dir(settings)
+    return Reviewer(
+        ReportStore(engine),
+        private_key,
+        public_key,
+        clock or china_today,
+        recipients=lambda: load_public_keys(folder),
     )

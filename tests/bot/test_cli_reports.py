@@ -1,0 +1,159 @@
+"""`qingfeng reports ...` as a reviewer runs it: separate processes, a real key file, a real database."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.services import build_engine, build_reports
+from bot.settings import load_settings
+from reports.model import Attachment, ReportDraft
+from tests.bot.test_cli import run as run_qingfeng
+
+PASSPHRASE = "清风 test passphrase 2026"
+DETAILS = "某科长在中秋节前收受管理对象的购物卡两张，每张一千元。"
+
+
+def run(
+    data_dir: Path, *args: str, passphrase: str | None = PASSPHRASE, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = {"QINGFENG_REVIEWER_PASSPHRASE": passphrase} if passphrase is not None else {}
+    return run_qingfeng(data_dir, "reports", *args, stdin=stdin, extra_env=env)
+
+
+def submit(data_dir: Path, code_out: list[str] | None = None) -> None:
+    """Submit a report in this process, exactly as the bot would."""
+    settings = load_settings({"data_dir": data_dir})
+    engine = build_engine(settings)
+    try:
+        receipt = build_reports(settings, engine).submit(
+            ReportDraft(
+                category="gifts",
+                details=DETAILS,
+                subject="某局某科",
+                attachments=(Attachment("发票.jpg", "image/jpeg", b"\xff\xd8\xffjpeg-bytes"),),
+            )
+        )
+    finally:
+        engine.dispose()
+    if code_out is not None:
+        code_out.append(receipt.code)
+
+
+def status_of(data_dir: Path, code: str) -> tuple[str, list[str]]:
+    settings = load_settings({"data_dir": data_dir})
+    engine = build_engine(settings)
+    try:
+        view = build_reports(settings, engine).status(code)
+    finally:
+        engine.dispose()
+    return view.status, [m.text for m in view.replies]
+
+
+@pytest.fixture
+def keyed(tmp_path: Path) -> tuple[Path, Path]:
+    """A data dir with one reviewer key, and that key's file outside the data dir."""
+    data_dir, key = tmp_path / "data", tmp_path / "offline" / "reviewer.key"
+    result = run(data_dir, "keygen", "--out", str(key))
+    assert result.returncode == 0, result.stderr
+    return data_dir, key
+
+
+def test_keygen_writes_a_protected_key_and_publishes_the_public_half(keyed: tuple[Path, Path]) -> None:
+    data_dir, key = keyed
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    [public] = (data_dir / "reviewers").glob("*.pub")
+    assert json.loads(key.read_text("utf-8"))["fingerprint"] == public.stem
+    again = run(data_dir, "keygen", "--out", str(key))
+    assert again.returncode == 2 and "已存在" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_keygen_output_names_the_fingerprint_and_says_keep_it_offline(tmp_path: Path) -> None:
+    result = run(tmp_path / "data", "keygen", "--out", str(tmp_path / "k.key"))
+    assert result.returncode == 0, result.stderr
+    fingerprint = re.search(r"指纹：([0-9a-f]{4}(?:-[0-9a-f]{4}){3})", result.stdout)
+    assert fingerprint and (tmp_path / "data" / "reviewers" / f"{fingerprint[1]}.pub").exists()
+    assert "离线" in result.stdout
+    short = run(tmp_path / "data", "keygen", "--out", str(tmp_path / "k2.key"), passphrase="short")
+    assert short.returncode == 2 and "口令太短" in short.stderr and not (tmp_path / "k2.key").exists()
+
+
+def test_review_round_trip(keyed: tuple[Path, Path], tmp_path: Path) -> None:
+    data_dir, key = keyed
+    codes: list[str] = []
+    submit(data_dir, codes)
+
+    listed = run(data_dir, "list", "--json", "--key", str(key))
+    assert listed.returncode == 0, listed.stderr
+    [row] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (row["category"], row["status"], row["attachments"], row["messages"]) == ("gifts", "new", 1, 0)
+    report_id = row["id"]
+    table = run(data_dir, "list", "--key", str(key))
+    assert report_id in table.stdout and "违规收送礼品礼金" in table.stdout and "已受理" in table.stdout
+
+    shown = run(data_dir, "show", report_id.lower(), "--key", str(key))
+    assert shown.returncode == 0, shown.stderr
+    assert DETAILS in shown.stdout and "某局某科" in shown.stdout and "发票.jpg" in shown.stdout
+
+    replied = run(data_dir, "reply", report_id, "已收到，正在核查。", "--key", str(key))
+    assert replied.returncode == 0, replied.stderr
+    from_file = tmp_path / "reply.txt"
+    from_file.write_text("请补充发票照片。\n", encoding="utf-8")
+    assert run(data_dir, "reply", report_id, "--file", str(from_file), "--key", str(key)).returncode == 0
+
+    skipped = run(data_dir, "status", report_id, "closed", "--key", str(key))
+    assert skipped.returncode == 2 and "已受理 → 核查中 → 已办结" in skipped.stderr
+    assert run(data_dir, "status", report_id, "核查中", "--key", str(key)).returncode == 0
+    assert status_of(data_dir, codes[0]) == ("in_progress", ["已收到，正在核查。", "请补充发票照片。"])
+
+    exported = run(data_dir, "export", str(tmp_path / "out"), "--key", str(key))
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads((tmp_path / "out" / report_id / "report.json").read_text("utf-8"))
+    assert document["details"] == DETAILS and len(document["thread"]) == 2
+    assert (tmp_path / "out" / report_id / "01-发票.jpg").read_bytes() == b"\xff\xd8\xffjpeg-bytes"
+
+    assert run(data_dir, "status", report_id, "closed", "--key", str(key)).returncode == 0
+    kept = run(data_dir, "purge", "--key", str(key))  # default retention: a year
+    assert kept.returncode == 0 and "已删除 0 份" in kept.stdout
+    purged = run(data_dir, "purge", "--days", "0", "--key", str(key))
+    assert purged.returncode == 0 and "已删除 1 份" in purged.stdout
+    assert run(data_dir, "list", "--key", str(key)).stdout.strip() == "还没有线索。"
+    gone = run(data_dir, "show", report_id, "--key", str(key))
+    assert gone.returncode == 2 and f"没有编号为 {report_id} 的线索" in gone.stderr
+
+
+def test_wrong_passphrase_is_one_chinese_line(keyed: tuple[Path, Path]) -> None:
+    data_dir, key = keyed
+    result = run(data_dir, "list", "--key", str(key), passphrase="not the passphrase")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "口令不正确，无法解锁审阅人私钥。"
+    assert result.stdout == ""
+
+
+def test_missing_key_file_and_unknown_report(keyed: tuple[Path, Path], tmp_path: Path) -> None:
+    data_dir, key = keyed
+    missing = run(data_dir, "list", "--key", str(tmp_path / "nope.key"))
+    assert missing.returncode == 2 and "找不到审阅人私钥文件" in missing.stderr
+    unknown = run(data_dir, "reply", "ZZZZZZZZZZ", "答复", "--key", str(key))
+    assert unknown.returncode == 2 and "没有编号为 ZZZZZZZZZZ 的线索" in unknown.stderr
+    no_text = run(data_dir, "reply", "ZZZZZZZZZZ", "--key", str(key))
+    assert no_text.returncode == 2 and "答复内容" in no_text.stderr
+
+
+def test_a_key_that_is_not_a_recipient_cannot_read(keyed: tuple[Path, Path], tmp_path: Path) -> None:
+    data_dir, _ = keyed
+    submit(data_dir)
+    stranger = tmp_path / "stranger.key"
+    made = run(tmp_path / "elsewhere", "keygen", "--out", str(stranger))
+    assert made.returncode == 0, made.stderr
+    listed = run(data_dir, "list", "--json", "--key", str(stranger))
+    assert listed.returncode == 0 and "不在审阅人名单" in listed.stderr
+    [row] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert row["category"] == ""
+    shown = run(data_dir, "show", row["id"], "--key", str(stranger))
+    assert shown.returncode == 1 and "无法解密" in shown.stderr and DETAILS not in shown.stdout
