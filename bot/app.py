@@ -17,12 +17,16 @@ from telegram.ext import Application, ApplicationBuilder, ExtBot
 
 from bot.chat import ChatService, ConversationMemory
 from bot.errors import MalformedToken, MissingToken
+from bot.notices import ReviewerNotices
 from bot.ratelimit import PacedRateLimiter
 from bot.scheduler import ReminderScheduler
 from bot.sender import TelegramSender
 from bot.settings import Settings
 from handlers import register, texts
+from handlers.report import ReportLimits
 from reminders.service import ReminderService
+from reports.limits import DailyLimiter, FailureLimiter
+from reports.service import ReportService
 
 log = logging.getLogger("qingfeng.bot")
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
@@ -48,6 +52,8 @@ class BotServices:
     reminders: ReminderService
     # False when the reminder service runs on an injected clock: APScheduler fires by the wall clock.
     run_scheduled_jobs: bool = True
+    # Anonymous reports (/report, /status); None: the commands say the function is not enabled.
+    reports: ReportService | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -58,7 +64,7 @@ class BotServices:
 
 def build_bot_services(settings: Settings) -> BotServices:
     """Load the model and the index (building it if needed) and open the database."""
-    from bot.services import build_engine, build_knowledge, build_reminders
+    from bot.services import build_engine, build_knowledge, build_reminders, build_reports
     from knowledge.unanswered import UnansweredLog
 
     knowledge = build_knowledge(settings)
@@ -72,7 +78,8 @@ def build_bot_services(settings: Settings) -> BotServices:
     chat = ChatService(knowledge, UnansweredLog(engine), executor, memory)
     reminders = build_reminders(settings, engine)
     reminders.subscribe_configured(settings.reminder_chats)
-    return BotServices(chat=chat, executor=executor, engine=engine, reminders=reminders)
+    reports = build_reports(settings, engine)
+    return BotServices(chat=chat, executor=executor, engine=engine, reminders=reminders, reports=reports)
 
 
 ServicesFactory = Callable[[Settings], BotServices]
@@ -98,6 +105,7 @@ def build_application(
         )
         application.bot_data["scheduler"] = scheduler
         await scheduler.start(run_jobs=services.run_scheduled_jobs)
+        start_reports(application, settings)
         me = application.bot
         log.info("bot @%s ready", me.username)
 
@@ -106,6 +114,10 @@ def build_application(
         scheduler = application.bot_data.pop("scheduler", None)
         if scheduler is not None:
             await scheduler.stop()
+        # Pending reviewer notices are dropped: they exist only in memory (see bot/notices.py).
+        notices = application.bot_data.pop("report_notices", None)
+        if notices is not None:
+            await notices.stop()
 
     async def post_shutdown(application: Application) -> None:
         services = application.bot_data.pop("services", None)
@@ -129,6 +141,24 @@ def build_application(
     application.bot_data["settings"] = settings
     register(application)
     return application
+
+
+def start_reports(application: Application, settings: Settings) -> None:
+    """The report flow's in-memory helpers: limiters (never persisted) and the reviewer-chat notices."""
+    application.bot_data["report_limits"] = ReportLimits(
+        daily=DailyLimiter(settings.reports_per_day), lookups=FailureLimiter()
+    )
+    reviewer_chat = settings.reports_reviewer_chat
+    if reviewer_chat is None:
+        application.bot_data["report_notices"] = None
+        return
+
+    async def send(text: str) -> None:
+        await application.bot.send_message(reviewer_chat, text)
+
+    application.bot_data["report_notices"] = ReviewerNotices(
+        send, settings.reports_notice_min_delay * 60, settings.reports_notice_max_delay * 60
+    )
 
 
 async def notify_admins(application: Application, settings: Settings, text: str) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -76,6 +76,46 @@ class Settings(BaseSettings):
         default=7, ge=0, le=60, description="Extra reminder this many days before 春节 and 国庆 (0: none)."
     )
     reminder_time: dt.time = Field(default=dt.time(9, 0), description="Send time, Asia/Shanghai.")
+    # Anonymous reports in Telegram (/report, /status)
+    reports_delete_messages: bool = Field(
+        default=True, description="After a report is submitted, delete the flow's messages from the chat."
+    )
+    reports_per_day: int = Field(default=3, ge=1, le=100, description="Reports one person may submit a day.")
+    reports_reviewer_chat: int | None = Field(
+        default=None, description="Chat id told (without content) that new reports arrived; none: no notice."
+    )
+    reports_notice_min_delay: float = Field(
+        default=5, ge=0, le=24 * 60, description="Minutes: the reviewer notice waits at least this long."
+    )
+    reports_notice_max_delay: float = Field(
+        default=60, ge=0, le=24 * 60, description="Minutes: and at most this long (random in between)."
+    )
+    reports_draft_minutes: float = Field(
+        default=30, gt=0, le=24 * 60, description="An idle report draft is discarded after this many minutes."
+    )
+    # Anonymous reports: the store and the reviewers' tools (qingfeng reports ...)
+    reports_secret: SecretStr | None = Field(
+        default=None,
+        description="Receipt-code server secret, hex (≥ 32 bytes); default kept in DATA_DIR/receipt.secret.",
+    )
+    reports_retention_days: int = Field(
+        default=365, ge=0, le=36500, description="Closed reports are purged this many days after closing."
+    )
+
+    @field_validator("reports_secret")
+    @classmethod
+    def _check_reports_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked here so a typo fails at start-up, not at the first report.
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            secret = bytes.fromhex(value.get_secret_value().strip())
+        except ValueError:
+            raise ValueError("reports_secret must be hex") from None
+        if len(secret) < 32:
+            raise ValueError("reports_secret must be at least 32 bytes (64 hex digits)")
+        return value
+
     llm_api_key: SecretStr | None = None
 
     @field_validator("telegram_admins", "reminder_chats", mode="before")
@@ -102,6 +142,12 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("chroma_url must start with http:// or https://")
         return value
+
+    @model_validator(mode="after")
+    def _notice_delays_in_order(self) -> Settings:
+        if self.reports_notice_min_delay > self.reports_notice_max_delay:
+            raise ValueError("reports_notice_min_delay must not exceed reports_notice_max_delay")
+        return self
 
     @property
     def library_path(self) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import other, qa, reminders
+from handlers import other, qa, reminders, report
 from handlers.errors import on_error
 
 # Only new messages: edits of earlier messages and channel posts are ignored.
@@ -28,6 +28,11 @@ MEDIA = (
 
 def register(application: Application) -> None:
     """Attach every handler and the error handler to ``application``."""
+    # First: while someone writes a report or follows one up, none of their messages may reach the Q&A
+    # (nor its log of unanswered questions); /start report and /start status enter it too.
+    application.add_handler(report.conversation(application.bot_data.get("settings")))
+    for handler in report.outside_handlers():
+        application.add_handler(handler)
     application.add_handler(CommandHandler("start", qa.start, filters=NEW))
     application.add_handler(CommandHandler("help", qa.help_command, filters=NEW))
     application.add_handler(CommandHandler("ask", qa.ask_command, filters=NEW))

@@ -1128,6 +1128,38 @@ class FakeBotAPI:
         msg["location"] = {"latitude": latitude, "longitude": longitude}
         return self.push({"message": msg})
 
+    def send_forwarded(
+        self,
+        chat_id: Any,
+        text: str,
+        origin: dict[str, Any] | None = None,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        chat_title: str | None = None,
+    ) -> int:
+        """Push a text message the user forwarded (``forward_origin`` set, by default a hidden user)."""
+        msg = self._incoming(chat_id, user_id, chat_type, chat_title)
+        msg["text"] = text
+        msg["forward_origin"] = origin or {
+            "type": "hidden_user",
+            "sender_user_name": "转发来源",
+            "date": int(time.time()) - 3600,
+        }
+        return self.push({"message": msg})
+
+    def send_with(
+        self,
+        chat_id: Any,
+        fields: Mapping[str, Any],
+        user_id: int | None = None,
+        chat_type: str = "private",
+        chat_title: str | None = None,
+    ) -> int:
+        """Push a user message made of ``fields`` (e.g. a document whose reported file_size is not its length)."""
+        msg = self._incoming(chat_id, user_id, chat_type, chat_title)
+        msg.update(copy.deepcopy(dict(fields)))
+        return self.push({"message": msg})
+
     def edit_text(self, chat_id: Any, message_id: int, new_text: str) -> int:
         """Push an edited_message update for a message a user sent earlier; returns the update_id."""
         with self._lock:
