@@ -102,6 +102,8 @@ def build_application(
             services.reminders.broadcaster(TelegramSender(application.bot)),
             services.engine,
             notify=lambda text: notify_admins(application, settings, text),
+            reports=services.reports,
+            retention_days=settings.reports_retention_days,
         )
         application.bot_data["scheduler"] = scheduler
         await scheduler.start(run_jobs=services.run_scheduled_jobs)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from reminders.broadcast import Broadcaster
 from reminders.service import ReminderService
+from reports.service import ReportService
 
 log = logging.getLogger("qingfeng.scheduler")
 
@@ -28,6 +29,8 @@ JOB_PREFIX = "reminder:"
 REPLAN_JOB = "replan"
 RUN_REMINDER = "bot.scheduler:run_reminder"
 REPLAN = "bot.scheduler:replan"
+PURGE_JOB = "purge-reports"
+PURGE = "bot.scheduler:purge_reports"
 
 EARLY = dt.timedelta(minutes=5)  # how early a job may fire (clock skew) and still send
 Notify = Callable[[str], Awaitable[None]]
@@ -39,6 +42,7 @@ class _Runtime:
     broadcaster: Broadcaster
     scheduler: AsyncIOScheduler
     notify: Notify
+    reports: ReportService | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
@@ -85,6 +89,16 @@ async def replan() -> None:
         await warn_admins(runtime.service, runtime.notify, now)
 
 
+async def purge_reports(retention_days: int) -> None:
+    """Job (daily): delete closed reports whose retention period has passed, and scrub the freed space."""
+    runtime = _require()
+    if runtime.reports is None:
+        return
+    count = await asyncio.to_thread(runtime.reports.purge, retention_days)
+    if count:
+        log.info("purged %d closed reports", count)
+
+
 def sync_jobs(scheduler: AsyncIOScheduler, service: ReminderService, now: dt.datetime) -> SyncResult:
     """Make the job store match the plan from ``now``: one job per future reminder, stale ones removed."""
     future = service.upcoming(limit=10_000, now=now)
@@ -121,7 +135,7 @@ async def warn_admins(service: ReminderService, notify: Notify, now: dt.datetime
 
 
 class ReminderScheduler:
-    """Owns the APScheduler instance of the running bot."""
+    """Owns the APScheduler instance of the running bot: reminders, and the daily purge of old reports."""
 
     def __init__(
         self,
@@ -130,6 +144,9 @@ class ReminderScheduler:
         engine: Engine,
         notify: Notify,
         replan_time: dt.time = dt.time(0, 10),
+        reports: ReportService | None = None,
+        retention_days: int = 365,
+        purge_time: dt.time = dt.time(3, 30),
     ) -> None:
         self.service = service
         self.broadcaster = broadcaster
@@ -139,6 +156,9 @@ class ReminderScheduler:
         )
         self.notify = notify
         self.replan_time = replan_time
+        self.reports = reports
+        self.retention_days = retention_days
+        self.purge_time = purge_time
         self.last_sync: SyncResult | None = None
         self._spawned: set[asyncio.Task[None]] = set()
 
@@ -149,7 +169,7 @@ class ReminderScheduler:
         one (APScheduler fires jobs by the wall clock), e.g. in tests.
         """
         global _runtime
-        _runtime = _Runtime(self.service, self.broadcaster, self.scheduler, self.notify)
+        _runtime = _Runtime(self.service, self.broadcaster, self.scheduler, self.notify, self.reports)
         # Paused until the jobs are rebuilt, so an outdated stored job cannot fire first.
         self.scheduler.start(paused=True)
         now = self.service.now()
@@ -164,6 +184,18 @@ class ReminderScheduler:
             misfire_grace_time=3600,
             coalesce=True,
         )
+        if self.reports is not None:
+            self.scheduler.add_job(
+                PURGE,
+                trigger="cron",
+                hour=self.purge_time.hour,
+                minute=self.purge_time.minute,
+                args=[self.retention_days],
+                id=PURGE_JOB,
+                replace_existing=True,
+                misfire_grace_time=None,  # a missed night's purge runs when the bot is back
+                coalesce=True,
+            )
         if run_jobs:
             self.scheduler.resume()
         for reminder_id in result.due:

@@ -7,19 +7,26 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from telegram.ext import ExtBot
 
 from bot.ratelimit import PacedRateLimiter
-from bot.scheduler import JOB_PREFIX, REPLAN_JOB, ReminderScheduler
+from bot.scheduler import JOB_PREFIX, PURGE_JOB, REPLAN_JOB, ReminderScheduler, purge_reports
 from bot.sender import TelegramSender
 from bot.services import build_reminders
 from bot.settings import load_settings
 from reminders.content import ArticleLookup, corpus_lookup
 from reminders.planner import CHINA
 from reminders.service import ReminderService
+from reports.crypto import generate_keypair
+from reports.model import ReportDraft
+from reports.receipt import ReceiptKeys
+from reports.review import Reviewer
+from reports.service import ReportService
+from reports.store import ReportStore
 from tests.fakebotapi import FakeBotAPI
 
 CHATS = [-1001, -1002, -1003, 4242]
@@ -59,8 +66,14 @@ class Run:
     """One bot lifetime: a scheduler over the shared engine, sending to the fake server."""
 
     def __init__(
-        self, server: FakeBotAPI, service: ReminderService, engine: Engine, run_jobs: bool = False
+        self,
+        server: FakeBotAPI,
+        service: ReminderService,
+        engine: Engine,
+        run_jobs: bool = False,
+        **scheduler_options: Any,
     ) -> None:
+        self.scheduler_options = scheduler_options
         # The injected clocks are not the wall clock APScheduler fires by: keep it paused unless asked.
         self.run_jobs = run_jobs
         self.server = server
@@ -81,7 +94,11 @@ class Run:
             self.notices.append(message)
 
         self.scheduler = ReminderScheduler(
-            self.service, self.service.broadcaster(TelegramSender(self.bot)), self.engine, notify
+            self.service,
+            self.service.broadcaster(TelegramSender(self.bot)),
+            self.engine,
+            notify,
+            **self.scheduler_options,
         )
         await self.scheduler.start(run_jobs=self.run_jobs)
         return self.scheduler
@@ -239,3 +256,27 @@ async def test_admins_are_warned_when_the_coming_year_is_only_estimated(
     async with run:
         pass
     assert run.notices == []
+
+
+async def test_closed_reports_are_purged_by_the_daily_job(
+    server: FakeBotAPI, engine: Engine, lookup: ArticleLookup, tmp_path: Path
+) -> None:
+    today = [dt.date(2026, 1, 5)]
+    private, public = generate_keypair()
+    store = ReportStore(engine)
+    reports = ReportService(store, [public], ReceiptKeys(b"s" * 32), clock=lambda: today[0])
+    reports.submit(ReportDraft(category="gifts", details="节前有人给科室送购物卡。"))
+    reviewer = Reviewer(store, private, public, clock=lambda: today[0])
+    [summary] = reviewer.list()
+    reviewer.set_status(summary.id, "in_progress")
+    reviewer.set_status(summary.id, "closed")
+    service = service_at(engine, lookup, at("2026-11-27T10:00"), tmp_path)
+    async with Run(server, service, engine, reports=reports, retention_days=30) as scheduler:
+        job = scheduler.scheduler.get_job(PURGE_JOB)
+        assert job is not None and job.func_ref == "bot.scheduler:purge_reports" and job.args == (30,)
+        today[0] = dt.date(2026, 2, 3)  # 29 days after closing: kept
+        await purge_reports(30)
+        assert len(reviewer.list()) == 1
+        today[0] = dt.date(2026, 2, 4)  # 30 days: purged
+        await purge_reports(30)
+        assert reviewer.list() == []
