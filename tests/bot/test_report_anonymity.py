@@ -1,0 +1,207 @@
+"""Anonymity of /report, checked on the real files: 200 reports from 20 people through the real bot process.
+
+Every file under the data dir (databases, WAL, job store, index) and the bot's log are searched for each
+reporter's id (decimal, hex, and the binary integers SQLite would store), username and names, for the
+receipt codes, and for a canary string written into every report. None may be found; the reports must
+still be there, readable with the reviewer's private key, which never enters the data dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from knowledge.service import KnowledgeService
+from reports.keys import write_key_files
+from tests.bot.report_driver import Reporter
+from tests.bot.test_telegram_e2e import BotProcess, start_bot, stop_bot
+from tests.fakebotapi import FakeBotAPI
+
+pytestmark = pytest.mark.slow
+
+PEOPLE = 20
+REPORTS_EACH = 10
+PASSPHRASE = "correct horse battery staple"
+
+
+def person(n: int) -> dict[str, object]:
+    """A reporter with an id, username and names that occur nowhere else."""
+    return {
+        "user_id": 6_100_000_000 + n * 7_919,
+        "username": f"qf_whistle_{n:02d}_zq",
+        "first_name": f"测试甲{n:02d}号",
+        "last_name": f"皇甫Xv{n:02d}",
+    }
+
+
+def needles(people: list[dict[str, object]]) -> dict[bytes, str]:
+    """Byte patterns that would identify a reporter, each with what it stands for."""
+    found: dict[bytes, str] = {}
+    for p in people:
+        uid = int(p["user_id"])  # type: ignore[call-overload]
+        for text in (
+            str(uid),
+            f"{uid:x}",
+            f"{uid:X}",
+            str(p["username"]),
+            str(p["first_name"]),
+            str(p["last_name"]),
+        ):
+            found[text.encode("utf-8")] = f"{text!r} (utf-8)"
+            found[text.encode("utf-16-le")] = f"{text!r} (utf-16)"
+        # How SQLite, pickle or a struct would hold the integer itself.
+        orders: tuple[tuple[int, Literal["big", "little"]], ...] = ((6, "big"), (8, "big"), (8, "little"))
+        for size, order in orders:
+            found[uid.to_bytes(size, order)] = f"{uid} as {size}-byte {order}-endian"
+    return found
+
+
+def files_under(folder: Path) -> Iterator[Path]:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            yield path
+
+
+def leaks(folder: Path, patterns: dict[bytes, str], extra: Sequence[Path] = ()) -> list[str]:
+    """Every (file, pattern) where a pattern occurs in a file's bytes."""
+    out: list[str] = []
+    for path in [*files_under(folder), *extra]:
+        data = path.read_bytes()
+        out.extend(f"{path}: {label}" for pattern, label in patterns.items() if pattern in data)
+    return out
+
+
+@pytest.fixture(scope="module")
+def data_dir(
+    real_service: KnowledgeService, real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A copy of the session's real index, so the index is among the files searched."""
+    copy = tmp_path_factory.mktemp("anon") / "data"
+    shutil.copytree(real_data_dir / "index", copy / "index")
+    return copy
+
+
+def test_two_hundred_reports_leave_no_trace_of_who_sent_them(data_dir: Path, tmp_path: Path) -> None:
+    key_file = tmp_path / "reviewer.key"  # the reviewer's machine, not the server's data dir
+    write_key_files(key_file, data_dir / "reviewers", PASSPHRASE)
+    people = [person(n) for n in range(PEOPLE)]
+    canaries = [f"CANARY{secrets.token_hex(6)}金丝雀" for _ in range(PEOPLE * REPORTS_EACH)]
+    codes: list[str] = []
+    problems: list[BaseException] = []
+    lock = threading.Lock()
+
+    with FakeBotAPI() as server:
+        for p in people:
+            server.set_user(
+                int(p["user_id"]),  # type: ignore[call-overload]
+                first_name=str(p["first_name"]),
+                username=str(p["username"]),
+                last_name=str(p["last_name"]),
+            )
+        bot: BotProcess = start_bot(
+            server,
+            data_dir,
+            tmp_path / "bot.log",
+            QINGFENG_LOG_LEVEL="INFO",
+            QINGFENG_REPORTS_PER_DAY=str(REPORTS_EACH),
+            QINGFENG_REPORTS_REVIEWER_CHAT="-1009990001",
+            QINGFENG_REPORTS_NOTICE_MIN_DELAY="0",
+            QINGFENG_REPORTS_NOTICE_MAX_DELAY="0.02",
+        )
+        try:
+            server.wait_for("setMyCommands", timeout=180)
+
+            def one_person(n: int) -> None:
+                try:
+                    reporter = Reporter(server, int(people[n]["user_id"]))  # type: ignore[call-overload]
+                    reporter.say("公车私用怎么处分", lambda c: True)  # a question too: Q&A keeps no identity
+                    for k in range(REPORTS_EACH):
+                        canary = canaries[n * REPORTS_EACH + k]
+                        code = reporter.report(
+                            f"有人在节日期间收受礼品，线索标记{canary}。", subject=f"某单位{canary}"
+                        )
+                        with lock:
+                            codes.append(code)
+                    # Follow up once with the last code: the status view and an addition.
+                    shown = reporter.say("/status", lambda c: "回执码" in (c.text or ""))
+                    assert shown
+                    status = reporter.say(code, lambda c: "已受理" in (c.text or ""))
+                    reporter.press(status, "st:add", lambda c: True)
+                    reporter.say(
+                        f"补充：{canaries[n * REPORTS_EACH]}再次出现。", lambda c: "已补充" in (c.text or "")
+                    )
+                except BaseException as exc:  # reported by the main thread
+                    problems.append(exc)
+
+            threads = [threading.Thread(target=one_person, args=(n,)) for n in range(PEOPLE)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert not problems, problems[0]
+            assert len(codes) == PEOPLE * REPORTS_EACH and len(set(codes)) == len(codes)
+            server.wait_for("sendMessage", lambda c: c.chat_id == -1009990001, timeout=30)
+
+            patterns = needles(people)
+            patterns.update({c.encode(): f"canary {c}" for c in canaries})
+            patterns.update({code.encode(): "a receipt code" for code in codes})
+            patterns.update({code.replace("-", "").encode(): "a receipt code" for code in codes})
+            # While running: the WAL and any journal hold the latest writes.
+            assert leaks(data_dir, patterns) == []
+        finally:
+            assert stop_bot(bot) == 0, bot.log()[-3000:]
+        log = bot.log_path
+        assert "Traceback" not in bot.log(), bot.log()[-3000:]
+        assert leaks(data_dir, patterns, extra=[log]) == []
+        notices = [c.text for c in server.sent_messages(-1009990001)]
+        assert notices and all(t and t.startswith("收到") and "条新的问题线索" in t for t in notices)
+
+    # The reports are all there, and only the reviewer's private key opens them.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QINGFENG_")}
+    env.update({"QINGFENG_DATA_DIR": str(data_dir), "QINGFENG_REVIEWER_PASSPHRASE": PASSPHRASE})
+    listed = subprocess.run(
+        [sys.executable, "-m", "bot", "reports", "list", "--json", "--key", str(key_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
+    assert len(rows) == PEOPLE * REPORTS_EACH
+    export = tmp_path / "export"
+    exported = subprocess.run(
+        [sys.executable, "-m", "bot", "reports", "export", str(export), "--key", str(key_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert exported.returncode == 0, exported.stderr
+    text = "\n".join(p.read_text(encoding="utf-8") for p in export.rglob("*.json"))
+    assert all(c in text for c in canaries)
+    # Another key (a server that never had the reviewer's) reads nothing.
+    other = tmp_path / "other.key"
+    write_key_files(other, tmp_path / "other-pub", PASSPHRASE)
+    denied = subprocess.run(
+        [sys.executable, "-m", "bot", "reports", "export", str(tmp_path / "x"), "--key", str(other)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert denied.returncode != 0
+    assert not any(c in denied.stdout + denied.stderr for c in canaries)
