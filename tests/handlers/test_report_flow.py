@@ -16,6 +16,7 @@ import io
 import logging
 import re
 import time
+import zipfile
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from docx import Document
 from PIL import ExifTags, Image
 from pydantic import ValidationError
+from pypdf import PdfReader
 from telegram.ext import Application
 
 from bot.app import BotServices, build_application
@@ -44,6 +47,7 @@ from reports.model import CATEGORIES, DETAILS_MAX, MAX_ATTACHMENT_BYTES, MAX_ATT
 from reports.review import Reviewer
 from tests.fakebotapi import Call, FakeBotAPI
 from tests.fakes import HashingEmbedder, MemoryStore
+from tests.reports import samples
 
 DETAILS = "某局副局长在中秋节前收受下属单位送的购物卡两张，每张面值一千元。"
 SUBJECT = "某市某局"
@@ -370,6 +374,29 @@ async def test_photo_with_gps_sent_as_document_is_stored_without_exif(bot: Bot) 
         assert not exif.get_ifd(ExifTags.IFD.GPSInfo)
         assert ExifTags.Base.Make not in exif and ExifTags.Base.Model not in exif
     assert b"QingfengPhone" not in stored.data
+
+
+async def test_pdf_and_docx_with_author_fields_are_stored_without_them(bot: Bot) -> None:
+    chat = 605
+    files = (
+        (samples.pdf_with_metadata(), "张三的举报材料.pdf", "application/pdf"),
+        (samples.docx_with_metadata(), "情况说明.docx", "application/octet-stream"),
+    )
+    assert samples.AUTHOR.encode() in files[0][0]
+    assert Document(io.BytesIO(files[1][0])).core_properties.author
+    await report(bot, chat, files=files)
+    detail = bot.reviewer().show(_only_report(bot))
+    pdf, docx = detail.attachments
+    assert (pdf.filename, pdf.media_type) == ("document.pdf", "application/pdf")
+    reader = PdfReader(io.BytesIO(pdf.data))
+    assert len(reader.pages) == 2 and not (reader.metadata or {}).get("/Author")
+    assert samples.AUTHOR.encode() not in pdf.data and samples.PDF_PRODUCER.encode() not in pdf.data
+    assert docx.filename == "document.docx"
+    properties = Document(io.BytesIO(docx.data)).core_properties
+    assert not properties.author and not properties.last_modified_by
+    with zipfile.ZipFile(io.BytesIO(docx.data)) as archive:
+        unpacked = b"".join(archive.read(name) for name in archive.namelist())
+    assert samples.COMPANY.encode() not in unpacked and samples.AUTHOR_ZH.encode() not in unpacked
 
 
 async def test_a_photo_is_accepted_as_evidence(bot: Bot) -> None:
