@@ -80,7 +80,7 @@ def build_knowledge(
 
 def build_engine(settings: Settings) -> Engine:
     """The relational store: SQLite under the data dir by default, or any SQLAlchemy URL (PostgreSQL)."""
-    from sqlalchemy import create_engine, event
+    from sqlalchemy import create_engine, event, make_url
 
     url = settings.database
     if url.startswith("sqlite"):
@@ -89,7 +89,11 @@ def build_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    target = make_url(url)
+    if target.drivername == "postgresql":
+        # SQLAlchemy's default PostgreSQL driver is psycopg2; the postgres extra installs psycopg 3.
+        target = target.set(drivername="postgresql+psycopg")
+    return create_engine(target, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:

@@ -24,9 +24,14 @@ from sqlalchemy import (
     and_,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
+
+# PostgreSQL advisory lock taken while creating tables (same key in reports.store, knowledge.unanswered):
+# two processes starting on an empty database would otherwise both CREATE TABLE and one would crash.
+SCHEMA_LOCK = 0x71696E6766656E67  # "qingfeng"
 
 metadata = MetaData()
 
@@ -82,7 +87,10 @@ class ReminderStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            metadata.create_all(conn)
 
     # Subscriptions
 

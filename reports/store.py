@@ -46,6 +46,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ID_LENGTH = 10  # 50 random bits: ids say nothing about order and are not guessable in sequence
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+# PostgreSQL advisory lock taken while creating tables (same key in reminders.store, knowledge.unanswered):
+# two processes starting on an empty database would otherwise both CREATE TABLE and one would crash.
+SCHEMA_LOCK = 0x71696E6766656E67  # "qingfeng"
 
 metadata = MetaData()
 
@@ -119,6 +122,8 @@ def upgrade(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # held until commit: a second process waits, then finds head
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 
@@ -248,8 +253,13 @@ class ReportStore:
         for _ in range(5):
             try:
                 with self.engine.begin() as conn:
+                    # FOR UPDATE (PostgreSQL; SQLite ignores it and locks the whole file on writing): appends
+                    # to one report queue up, so the next seq is not taken by a concurrent writer and the
+                    # report cannot close between this check and the insert.
                     status = conn.execute(
-                        select(reports_table.c.status).where(reports_table.c.id == report_id)
+                        select(reports_table.c.status)
+                        .where(reports_table.c.id == report_id)
+                        .with_for_update()
                     ).scalar()
                     if status is None:
                         raise UnknownReport(report_id)
