@@ -15,8 +15,12 @@ Usage: .venv/bin/python bench/reports.py [--reporters 100] [--rounds 3] [--think
    seconds (and starts after 0–2 × ``--think``); ``--think 0`` saturates the bot. Confirm-to-receipt runs from
    the moment the 确认提交 callback update is handed to the server until the bot's sendMessage holding the
    receipt code (``protect_content``) reaches it; the bot's other calls for that chat in between split the
-   time. Afterwards every receipt code is looked up in the bot's database (the number of stored reports must
-   equal the number of receipts). Attachments are not sent through the bot.
+   time. Attachments are not sent through the bot.
+3. The burst: as many new reporters fill in a report each, wait until all of them see 确认提交 and the bot
+   has been idle for 2 s, then all press it at the same moment: the confirm path's own submissions/s.
+
+Afterwards every receipt code is looked up in the bot's database, and the number of stored reports must equal
+the number of receipts.
 
 Writes bench/results/reports.json (``--think 1``) or bench/results/reports-think<T>.json.
 """
@@ -208,8 +212,8 @@ class Reporter:
         self.outcome.steps.setdefault(name, []).append(call.t - self.server.update_times[update_id])
         return call
 
-    def one_report(self) -> None:
-        """The whole flow once, ending with the receipt."""
+    def fill(self) -> Call:
+        """The flow up to the summary; the message holding 确认提交."""
         server, chat = self.server, self.chat
         intro = self.step("/report", lambda: server.send_text(chat, "/report"), _prompt_with("rp:cat:"))
         self.step(
@@ -224,13 +228,16 @@ class Reporter:
             lambda: server.press(chat, ask_when.result["message_id"], "rp:skip"),
             _prompt_with("rp:done"),
         )
-        confirm = self.step(
+        return self.step(
             "evidence skip → summary",
             lambda: server.press(chat, ask_evidence.result["message_id"], "rp:done"),
             _prompt_with("rp:send"),
         )
-        self.pause()
-        update_id = server.press(chat, confirm.result["message_id"], "rp:send")
+
+    def confirm(self, prompt: Call) -> None:
+        """Press 确认提交 and wait for the receipt, noting when each call of the bot for it arrived."""
+        server = self.server
+        update_id = server.press(self.chat, prompt.result["message_id"], "rp:send")
         seen: list[Call] = []
         receipt = self.wait(_is_receipt, seen)
         record = Confirm(pushed=server.update_times[update_id], receipt=receipt.t)
@@ -245,25 +252,46 @@ class Reporter:
                 record.deleted = call.t
         self.outcome.confirms.append(record)
 
-    def run(self, rounds: int) -> None:
-        """``rounds`` reports one after another; an error ends this reporter and is recorded."""
+    def run(self, rounds: int, barrier: threading.Barrier | None = None) -> None:
+        """``rounds`` reports one after another (with a barrier: everyone confirms at the same moment).
+
+        An error ends this reporter and is recorded.
+        """
         try:
             if self.think:
                 time.sleep(self.rng.uniform(0, 2 * self.think))
             for _ in range(rounds):
-                self.one_report()
+                prompt = self.fill()
+                if barrier is not None:
+                    barrier.wait(timeout=STEP_TIMEOUT)
+                else:
+                    self.pause()
+                self.confirm(prompt)
         except Exception as error:  # reported by the main thread; never hangs the benchmark
+            if barrier is not None:
+                barrier.abort()
             self.outcome.errors.append(f"chat {self.chat}: {type(error).__name__}: {error}")
 
 
 def run_load(
-    server: RecordingServer, reporters: int, rounds: int, think: float, first_chat: int, seed: int
+    server: RecordingServer,
+    reporters: int,
+    rounds: int,
+    think: float,
+    first_chat: int,
+    seed: int,
+    burst: bool = False,
 ) -> Outcome:
-    """``reporters`` threads, each submitting ``rounds`` reports; everything they measured, merged."""
+    """``reporters`` threads, each submitting ``rounds`` reports; everything they measured, merged.
+
+    ``burst``: one report each, and all confirm together once everyone has reached the summary and the
+    bot has been idle for two seconds (so the rate limiter starts from a full allowance).
+    """
     people = [
         Reporter(server, first_chat + n, think, random.Random(seed * 1_000_003 + n)) for n in range(reporters)
     ]
-    threads = [threading.Thread(target=p.run, args=(rounds,)) for p in people]
+    barrier = threading.Barrier(reporters, action=lambda: time.sleep(2.0)) if burst else None
+    threads = [threading.Thread(target=p.run, args=(rounds, barrier)) for p in people]
     merged = Outcome(started=time.monotonic())
     for t in threads:
         t.start()
@@ -292,22 +320,11 @@ def _ms(values: list[float]) -> dict[str, float]:
     }
 
 
-def _busy_seconds(intervals: list[tuple[float, float]]) -> float:
-    """The length of the union of the intervals: time during which at least one confirm was pending."""
-    total, end = 0.0, float("-inf")
-    for start, stop in sorted(intervals):
-        if stop <= end:
-            continue
-        total += stop - max(start, end)
-        end = stop
-    return total
-
-
 def summarize(outcome: Outcome, server: RecordingServer, chats: range) -> dict[str, Any]:
     """Latencies, rates and where the confirm time went."""
     confirms = outcome.confirms
     wall = outcome.ended - outcome.started
-    busy = _busy_seconds([(c.pushed, c.receipt) for c in confirms])
+    window_seconds = max(c.receipt for c in confirms) - min(c.pushed for c in confirms) if confirms else 0.0
     wanted = set(chats)
     window = [c for c in server.calls() if outcome.started <= c.t <= outcome.ended]
     chat_calls = [c for c in window if c.chat_id in wanted]
@@ -324,8 +341,10 @@ def summarize(outcome: Outcome, server: RecordingServer, chats: range) -> dict[s
         "receipts": len(confirms),
         "wall_seconds": round(wall, 2),
         "submissions_per_second_overall": round(len(confirms) / wall, 2) if wall else 0.0,
-        "confirm_busy_seconds": round(busy, 2),
-        "submissions_per_second_confirm_phase": round(len(confirms) / busy, 2) if busy else 0.0,
+        "confirm_phase_seconds": round(window_seconds, 2),  # first 确认提交 pushed → last receipt
+        "submissions_per_second_confirm_phase": round(len(confirms) / window_seconds, 2)
+        if window_seconds
+        else 0.0,
         "confirm_to_receipt": _ms([c.receipt - c.pushed for c in confirms]),
         "confirm_split": {
             "update → answerCallbackQuery (polling, dispatch)": _ms(gaps("pushed", "answered")),
@@ -475,8 +494,8 @@ def ensure_reviewer(data_dir: Path) -> None:
 
 def run_bot(
     data_dir: Path, reporters: int, rounds: int, think: float, seed: int
-) -> tuple[dict[str, Any], dict[str, Any], float, dict[str, Any]]:
-    """Start the bot, warm it up, run the load; (load figures, warm-up figures, peak RSS, verification)."""
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], float, dict[str, Any]]:
+    """Start the bot, warm it up, run the load and the burst; their figures, warm-up, peak RSS, checks."""
     ensure_reviewer(data_dir)
     before = verify(data_dir, [])["reports_in_db"]
     log_path = data_dir / "bench-reports-bot.log"
@@ -494,17 +513,23 @@ def run_bot(
             chats = range(FIRST_CHAT, FIRST_CHAT + reporters)
             outcome = run_load(server, reporters, rounds, think, FIRST_CHAT, seed)
             figures = summarize(outcome, server, chats)
+            print(json.dumps({"load": figures["confirm_to_receipt"]}), flush=True)
+            burst_chats = range(FIRST_CHAT + 10_000, FIRST_CHAT + 10_000 + reporters)
+            together = run_load(server, reporters, 1, 0.0, burst_chats.start, seed, burst=True)
+            burst = summarize(together, server, burst_chats)
+            del burst["steps"]  # filling in was saturated on purpose: only the confirm is measured
+            print(json.dumps({"burst": burst["confirm_to_receipt"]}), flush=True)
             rss = peak_rss_mb(bot.pid)
         finally:
             bot.send_signal(signal.SIGTERM)
             bot.wait(timeout=60)
-    codes = [c.code for c in warm.confirms + outcome.confirms]
+    codes = [c.code for c in warm.confirms + outcome.confirms + together.confirms]
     check = verify(data_dir, codes)
     check["reports_in_db"] -= before
     check["duplicated"] -= before
     text = log_path.read_text(encoding="utf-8", errors="replace")
     check["bot_log_errors"] = sum(1 for line in text.splitlines() if "ERROR" in line or "Traceback" in line)
-    return figures, warmup, rss, check
+    return figures, burst, warmup, rss, check
 
 
 def main() -> int:
@@ -527,7 +552,7 @@ def main() -> int:
     print("cost of one submission (in-process, median):", flush=True)
     cost = submission_cost(args.cost_reps)
     build_index(data_dir)
-    figures, warmup, rss, check = run_bot(data_dir, args.reporters, args.rounds, args.think, args.seed)
+    figures, burst, warmup, rss, check = run_bot(data_dir, args.reporters, args.rounds, args.think, args.seed)
 
     results = {
         "machine": machine(),
@@ -541,6 +566,7 @@ def main() -> int:
             "attachments_through_bot": False,
         },
         "load": figures,
+        "burst": burst,
         "warm_up": warmup["confirm_to_receipt"],
         "bot_peak_rss_mb": round(rss, 0),
         "verification": check,
@@ -565,9 +591,14 @@ def main() -> int:
         f"| confirm → receipt p50 / p95 / max | {c['p50_ms']:.0f} / {c['p95_ms']:.0f} / {c['max_ms']:.0f} ms |"
     )
     print(f"| submissions/s overall | {figures['submissions_per_second_overall']} |")
+    b = burst["confirm_to_receipt"]
     print(
-        f"| submissions/s while confirms pending ({figures['confirm_busy_seconds']} s) | "
-        f"{figures['submissions_per_second_confirm_phase']} |"
+        f"| burst: {burst['receipts']} press 确认提交 at once: p50 / p95 / max | "
+        f"{b['p50_ms']:.0f} / {b['p95_ms']:.0f} / {b['max_ms']:.0f} ms |"
+    )
+    print(
+        f"| burst: submissions/s (first press → last receipt, {burst['confirm_phase_seconds']} s) | "
+        f"{burst['submissions_per_second_confirm_phase']} |"
     )
     for name, split in figures["confirm_split"].items():
         if split["n"]:
@@ -588,7 +619,14 @@ def main() -> int:
             f"| {row['reviewer_keys']} | {row['report']} | {row['submit_ms']} ms | {row['kdf_scrypt_ms']} ms | "
             f"{row['seal_ms']} ms | {row['reply_keypair_ms']} ms | {row['db_write_ms']} ms |"
         )
-    problems = figures["errors"] + figures["unexpected_messages"] + figures["failed_calls"]
+    problems = [
+        *figures["errors"],
+        *figures["unexpected_messages"],
+        *figures["failed_calls"],
+        *burst["errors"],
+        *burst["unexpected_messages"],
+        *burst["failed_calls"],
+    ]
     if problems or check["lost"] or check["duplicated"] or check["bot_log_errors"]:
         print("\nPROBLEMS:", json.dumps(problems, ensure_ascii=False), json.dumps(check), file=sys.stderr)
         return 1

@@ -48,6 +48,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.messages import describe
+from bot.ratelimit import PRIORITY
 from handlers import texts
 from handlers.render import pack
 from reports.attachments import SUPPORTED_DESCRIPTION, sanitize
@@ -731,10 +732,8 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | No
     if not _claim(update, draft):  # e.g. a second tap while the first is being sealed
         await _answer(query)
         return None
-    await _answer(query)
-    if query is not None:
-        with contextlib.suppress(BadRequest):
-            await query.edit_message_text(texts.REPORT_SUBMITTING)
+    # A toast, not an edit: callback answers are not rate-limited, so under load nothing delays the submit.
+    await _answer(query, texts.REPORT_SUBMITTING)
     try:
         if service is None:
             raise NoReviewerKeys()
@@ -749,11 +748,17 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | No
         _forget(context)  # the error handler apologises; the draft is not kept half-submitted
         raise
     _forget(context)
+    # The receipt first, ahead of every queued message: the reporter is waiting for it, and it is the
+    # only proof the report arrived. The flow's messages are deleted right after.
+    await context.bot.send_message(
+        chat.id,
+        receipt_html(receipt.code),
+        parse_mode=ParseMode.HTML,
+        protect_content=True,
+        rate_limit_args=PRIORITY,
+    )
     if _delete_after_submit(context):
         await _delete(context, chat.id, draft.message_ids)
-    await context.bot.send_message(
-        chat.id, receipt_html(receipt.code), parse_mode=ParseMode.HTML, protect_content=True
-    )
     notices = reviewer_notices(context)
     if notices is not None:
         notices.arrived()

@@ -294,9 +294,11 @@ async def test_full_text_flow_receipt_deletion_and_status(bot: Bot, caplog: pyte
     assert "Telegram 本身知道这个账号与本机器人有过对话" in confirm.text
     assert confirm.buttons() == [(texts.REPORT_CONFIRM, "rp:send"), (texts.REPORT_CANCEL, "rp:cancel")]
     flow_messages = {m["message_id"] for m in bot.api.user_messages(chat)}
+    mark = bot.api.mark()
     code = await submit(bot, chat, confirm)
 
-    # Every message of the user's in the flow is gone, and the bot's prompts and summary with them.
+    # Right after the receipt, every message of the user's in the flow goes, the bot's prompts and summary too.
+    await bot.api.wait_for_async("deleteMessages", lambda c: c.chat_id == chat, after=mark)
     deleted = {message_id for _, message_id in bot.api.deleted(chat)}
     assert flow_messages <= deleted
     assert summary.result["message_id"] in deleted and confirm.message_id in deleted
