@@ -755,7 +755,7 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | No
         receipt_html(receipt.code),
         parse_mode=ParseMode.HTML,
         protect_content=True,
-        rate_limit_args=PRIORITY,
+        rate_limit_args=PRIORITY,  # type: ignore[arg-type]  # typed None by ContextTypes; the limiter takes it
     )
     if _delete_after_submit(context):
         await _delete(context, chat.id, draft.message_ids)
