@@ -21,7 +21,7 @@ import datetime as dt
 import logging
 import re
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -532,19 +532,36 @@ async def _typed(
 
 async def subject_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """Step 2: the unit or person concerned (optional)."""
-    draft = _draft(context)
-    if draft is None:
-        return await _missing_draft(update, context)
-    text = await _typed(update, context, draft, "subject", SUBJECT_MAX)
-    if text is None:
-        return None
-    draft.subject = text
-    await _close_prompt(update, context, draft)
-    return await _ask_details(update, context)
+    return await _optional_text(update, context, "subject", SUBJECT_MAX, _ask_details)
 
 
 async def skip_subject(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """Step 2 skipped."""
+    return await _skip(update, context, "subject", _ask_details)
+
+
+NextStep = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int]]
+
+
+async def _optional_text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, field_name: str, maximum: int, ask_next: NextStep
+) -> int | None:
+    """An optional step answered in text: keep it in the draft and go on."""
+    draft = _draft(context)
+    if draft is None:
+        return await _missing_draft(update, context)
+    text = await _typed(update, context, draft, field_name, maximum)
+    if text is None:
+        return None
+    setattr(draft, field_name, text)
+    await _close_prompt(update, context, draft)
+    return await ask_next(update, context)
+
+
+async def _skip(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, field_name: str, ask_next: NextStep
+) -> int | None:
+    """An optional step skipped with its button (once, even on a double tap)."""
     draft = _draft(context)
     if draft is None:
         return await _missing_draft(update, context)
@@ -552,9 +569,9 @@ async def skip_subject(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
         await _answer(update.callback_query, texts.REPORT_STALE_BUTTON)
         return None
     await _answer(update.callback_query)
-    draft.subject = ""
+    setattr(draft, field_name, "")
     await _remove_buttons(update.callback_query)
-    return await _ask_details(update, context)
+    return await ask_next(update, context)
 
 
 async def _ask_details(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -584,29 +601,12 @@ async def details_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
 
 async def when_where_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """Step 4: when and where (optional)."""
-    draft = _draft(context)
-    if draft is None:
-        return await _missing_draft(update, context)
-    text = await _typed(update, context, draft, "when_where", WHEN_WHERE_MAX)
-    if text is None:
-        return None
-    draft.when_where = text
-    await _close_prompt(update, context, draft)
-    return await _ask_evidence(update, context)
+    return await _optional_text(update, context, "when_where", WHEN_WHERE_MAX, _ask_evidence)
 
 
 async def skip_when_where(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """Step 4 skipped."""
-    draft = _draft(context)
-    if draft is None:
-        return await _missing_draft(update, context)
-    if not _claim(update, draft):
-        await _answer(update.callback_query, texts.REPORT_STALE_BUTTON)
-        return None
-    await _answer(update.callback_query)
-    draft.when_where = ""
-    await _remove_buttons(update.callback_query)
-    return await _ask_evidence(update, context)
+    return await _skip(update, context, "when_where", _ask_evidence)
 
 
 async def _ask_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
