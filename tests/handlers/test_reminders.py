@@ -11,42 +11,30 @@ import datetime as dt
 import functools
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram.ext import Application
 
 from bot import scheduler as reminder_scheduler
-from bot.app import BotServices, build_application
-from bot.chat import ChatService, ConversationMemory
 from bot.messages import GENERIC, describe
-from bot.services import build_engine, build_knowledge, build_reminders
-from bot.settings import Settings, load_settings
+from bot.settings import load_settings
 from handlers import texts
 from handlers.reminders import dates_text, summary_text, upcoming_html, when_text
-from knowledge.unanswered import UnansweredLog
 from reminders.broadcast import BroadcastReport
-from reminders.content import ArticleLookup, corpus_lookup
 from reminders.errors import CalendarError, ReminderError, TemplateError
 from reminders.planner import CHINA, PlannedReminder
 from reminders.service import ReminderService
-from tests.fakebotapi import Call, FakeBotAPI
-from tests.fakes import HashingEmbedder, MemoryStore
+from tests.fakebotapi import FakeBotAPI
+from tests.handlers.harness import Driver, fake_services, running_app
 
 NOW = dt.datetime(2026, 9, 20, 10, 0, tzinfo=CHINA)
 ADMIN = 4242  # a bot admin (QINGFENG_TELEGRAM_ADMINS)
 ANONYMOUS_ADMIN_BOT = 1087968824  # Telegram's GroupAnonymousBot
 MID_AUTUMN = "2026-mid_autumn-main"
 _message_ids = itertools.count(900_001)  # far from the fake server's own message ids
-
-
-@functools.cache
-def _lookup() -> ArticleLookup:
-    return corpus_lookup()
 
 
 @dataclass
@@ -59,76 +47,15 @@ class Clock:
         return self.now
 
 
-def _services(settings: Settings, clock: Clock) -> BotServices:
-    engine = build_engine(settings)
-    knowledge = build_knowledge(settings, embedder=HashingEmbedder(), store=MemoryStore())
-    executor = ThreadPoolExecutor(max_workers=1)
-    chat = ChatService(knowledge, UnansweredLog(engine), executor, ConversationMemory(ttl=600))
-    reminders = build_reminders(settings, engine, lookup=_lookup(), clock=clock)
-    return BotServices(
-        chat=chat, executor=executor, engine=engine, reminders=reminders, run_scheduled_jobs=False
-    )
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A successful call of the bot to the fake server, its text never None."""
-
-    call: Call
-
-    @property
-    def text(self) -> str:
-        return self.call.text or ""
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return self.call.params
-
-    @property
-    def index(self) -> int:
-        return self.call.index
-
-    @property
-    def message_id(self) -> int:
-        return int(self.call.result["message_id"])
-
-    def buttons(self) -> list[tuple[str, str]]:
-        markup = self.call.reply_markup or {}
-        return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row]
-
-
 @dataclass
-class Bot:
+class Bot(Driver):
     """The running application and the fake server it talks to."""
 
-    api: FakeBotAPI
-    app: Application[Any, Any, Any, Any, Any, Any]
     clock: Clock
 
     @property
     def service(self) -> ReminderService:
         return self.app.bot_data["services"].reminders
-
-    async def say(self, chat_id: int, text: str, **kwargs: Any) -> Reply:
-        """Send a message as a user; the bot's next message to that chat."""
-        mark = self.api.mark()
-        self.api.send_text(chat_id, text, **kwargs)
-        return await self.reply(chat_id, mark)
-
-    async def reply(
-        self, chat_id: int, after: int, predicate: Callable[[Reply], bool] | None = None
-    ) -> Reply:
-        """The bot's next message to ``chat_id`` after call index ``after`` (matching ``predicate``)."""
-        call = await self.api.wait_for_async(
-            "sendMessage",
-            lambda c: c.chat_id == chat_id and (predicate is None or predicate(Reply(c))),
-            after=after,
-        )
-        return Reply(call)
-
-    async def call(self, method: str, after: int) -> Reply:
-        """The bot's next successful ``method`` call after call index ``after``."""
-        return Reply(await self.api.wait_for_async(method, after=after))
 
     async def subscribed(self, chat_id: int) -> bool:
         return await asyncio.to_thread(self.service.is_subscribed, chat_id)
@@ -146,21 +73,8 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
             }
         )
         clock = Clock()
-        app = build_application(settings, services_factory=functools.partial(_services, clock=clock))
-        # What run_polling does, minus the signal handling: post_init and friends are ours to call.
-        async with app:
-            assert app.post_init and app.post_stop and app.post_shutdown
-            await app.post_init(app)
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
-            await app.start()
-            try:
-                yield Bot(api, app, clock)
-            finally:
-                await app.updater.stop()
-                await app.stop()
-                await app.post_stop(app)
-        await app.post_shutdown(app)
+        async with running_app(settings, functools.partial(fake_services, clock=clock)) as app:
+            yield Bot(api, app, clock)
 
 
 def _anonymous_admin_message(

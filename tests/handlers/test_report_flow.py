@@ -18,7 +18,6 @@ import re
 import time
 import zipfile
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,25 +27,20 @@ from docx import Document
 from PIL import ExifTags, Image
 from pydantic import ValidationError
 from pypdf import PdfReader
-from telegram.ext import Application
 
-from bot.app import BotServices, build_application
-from bot.chat import ChatService, ConversationMemory
 from bot.messages import describe
 from bot.notices import ReviewerNotices, notice_text
-from bot.services import build_engine, build_knowledge, build_reminders, build_reports, reviewers_dir
-from bot.settings import Settings, load_settings
+from bot.services import reviewers_dir
+from bot.settings import load_settings
 from handlers import texts
 from handlers.report import Draft, summary_html
 from knowledge.errors import IndexNotReady
-from knowledge.unanswered import UnansweredLog
-from reminders.content import ArticleLookup, corpus_lookup
 from reports.crypto import fingerprint, generate_keypair
 from reports.errors import AttachmentRejected, InvalidReport, NoReviewerKeys, TooManyAttempts
 from reports.model import CATEGORIES, DETAILS_MAX, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS
 from reports.review import Reviewer
-from tests.fakebotapi import Call, FakeBotAPI
-from tests.fakes import HashingEmbedder, MemoryStore
+from tests.fakebotapi import FakeBotAPI
+from tests.handlers.harness import Driver, Reply, fake_services, running_app
 from tests.reports import samples
 
 DETAILS = "某局副局长在中秋节前收受下属单位送的购物卡两张，每张面值一千元。"
@@ -57,96 +51,12 @@ NOT_READY = describe(IndexNotReady("x"))
 CODE_RE = re.compile(r"<code>([0-9A-Z-]+)</code>")
 
 
-@functools.cache
-def _lookup() -> ArticleLookup:
-    return corpus_lookup()
-
-
-def _services(settings: Settings) -> BotServices:
-    engine = build_engine(settings)
-    knowledge = build_knowledge(settings, embedder=HashingEmbedder(), store=MemoryStore())
-    executor = ThreadPoolExecutor(max_workers=1)
-    chat = ChatService(knowledge, UnansweredLog(engine), executor, ConversationMemory(ttl=600))
-    reminders = build_reminders(settings, engine, lookup=_lookup())
-    return BotServices(
-        chat=chat,
-        executor=executor,
-        engine=engine,
-        reminders=reminders,
-        reports=build_reports(settings, engine),
-        run_scheduled_jobs=False,
-    )
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A successful call of the bot to the fake server."""
-
-    call: Call
-
-    @property
-    def text(self) -> str:
-        return self.call.text or ""
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return self.call.params
-
-    @property
-    def message_id(self) -> int:
-        return int(self.call.result["message_id"])
-
-    def buttons(self) -> list[tuple[str, str]]:
-        markup = self.call.reply_markup or {}
-        return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row]
-
-
 @dataclass
-class Bot:
+class Bot(Driver):
     """The running application, the fake server, and the reviewer's key pair."""
 
-    api: FakeBotAPI
-    app: Application[Any, Any, Any, Any, Any, Any]
     private_key: bytes
     public_key: bytes
-
-    async def say(self, chat_id: int, text: str, **kwargs: Any) -> Reply:
-        """Send a text as a user; the bot's next message to that chat."""
-        mark = self.api.mark()
-        self.api.send_text(chat_id, text, **kwargs)
-        return await self.reply(chat_id, mark)
-
-    async def reply(
-        self, chat_id: int, after: int, predicate: Callable[[Reply], bool] | None = None
-    ) -> Reply:
-        """The bot's next message to ``chat_id`` after call index ``after`` (matching ``predicate``)."""
-        call = await self.api.wait_for_async(
-            "sendMessage",
-            lambda c: c.chat_id == chat_id and (predicate is None or predicate(Reply(c))),
-            after=after,
-        )
-        return Reply(call)
-
-    async def press(
-        self, chat_id: int, message_id: int, data: str, predicate: Callable[[Reply], bool] | None = None
-    ) -> Reply:
-        """Press a button; the bot's next message to the chat (matching ``predicate``)."""
-        mark = self.api.mark()
-        self.api.press(chat_id, message_id, data)
-        return await self.reply(chat_id, mark, predicate)
-
-    async def answered(self, chat_id: int, message_id: int, data: str) -> str:
-        """Press a button; the text of the callback answer."""
-        mark = self.api.mark()
-        self.api.press(chat_id, message_id, data)
-        call = await self.api.wait_for_async("answerCallbackQuery", after=mark)
-        return str(call.params.get("text") or "")
-
-    async def send(self, chat_id: int, push: Callable[[], object]) -> Reply:
-        """Push any user message; the bot's next message to the chat."""
-        mark = self.api.mark()
-        push()
-        return await self.reply(chat_id, mark)
 
     def reviewer(self) -> Reviewer:
         store = self.app.bot_data["services"].reports.store
@@ -171,20 +81,8 @@ async def running_bot(tmp_path: Path, **overrides: Any) -> AsyncIterator[Bot]:
                 **overrides,
             }
         )
-        app = build_application(settings, services_factory=_services)
-        async with app:
-            assert app.post_init and app.post_stop and app.post_shutdown
-            await app.post_init(app)
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
-            await app.start()
-            try:
-                yield Bot(api, app, private_key, public_key)
-            finally:
-                await app.updater.stop()
-                await app.stop()
-                await app.post_stop(app)
-        await app.post_shutdown(app)
+        async with running_app(settings, functools.partial(fake_services, reports=True)) as app:
+            yield Bot(api, app, private_key, public_key)
 
 
 @pytest.fixture
