@@ -15,6 +15,8 @@ from PIL import ExifTags, Image, ImageCms
 from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader, PdfWriter
 
+from tests.knowledge.pdfmaker import assemble_pdf
+
 AUTHOR = "Zhang San"
 AUTHOR_ZH = "张三"
 EDITOR_ZH = "李四"
@@ -213,20 +215,11 @@ def pdf_with_metadata(first_line: str = PDF_TEXT[0]) -> bytes:
         b"/Producer (" + PDF_PRODUCER.encode() + b") /Title " + _pdf_text(f"{AUTHOR_ZH}的举报材料") + b" "
         b"/CreationDate (D:20260101123456+08'00') >>",
     ]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info {len(objects)} 0 R "
-        f"/ID [<{PDF_ID}> <{PDF_ID}>] >>\nstartxref\n{xref}\n%%EOF\n"
-    ).encode()
-    return bytes(out)
+    return assemble_pdf(
+        objects,
+        header=b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+        trailer=f" /Info {len(objects)} 0 R /ID [<{PDF_ID}> <{PDF_ID}>]",
+    )
 
 
 def encrypted_pdf(user_password: str) -> bytes:
