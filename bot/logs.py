@@ -48,3 +48,5 @@ def configure_logging(level: str | int = "INFO", secrets: Iterable[str] = ()) ->
     root.setLevel(level if isinstance(level, int) else level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler", "chromadb", "sentence_transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # PTB logs "Selecting conversation (chat_id, user_id) …" at DEBUG: the report flow's ids never reach a log.
+    logging.getLogger("telegram.ext.ConversationHandler").setLevel(logging.INFO)

@@ -82,8 +82,6 @@ if TYPE_CHECKING:  # services are looked up at run time
     from reports.service import ReportService
 
 log = logging.getLogger("qingfeng.reports")
-# PTB logs "Selecting conversation (chat_id, user_id) …" at DEBUG: never let that reach a log file.
-logging.getLogger("telegram.ext.ConversationHandler").setLevel(logging.INFO)
 
 # Conversation states: the report's steps, then the status look-up's.
 CATEGORY, SUBJECT, DETAILS, WHEN_WHERE, EVIDENCE, CONFIRM = range(6)

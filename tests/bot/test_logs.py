@@ -47,3 +47,8 @@ def test_configure_logging_quiets_http_request_lines() -> None:
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+
+
+def test_conversation_ids_stay_out_of_a_debug_log() -> None:
+    configure_logging("DEBUG")
+    assert logging.getLogger("telegram.ext.ConversationHandler").getEffectiveLevel() == logging.INFO
