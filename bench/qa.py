@@ -1,8 +1,9 @@
 """Benchmark the regulation Q&A: index build time, warm ask latency, peak memory, answer quality.
 
 Usage: .venv/bin/python bench/qa.py [--data-dir DIR] [--repeat N]
-Builds the index of the bundled corpus from scratch in a fresh data dir (unless --data-dir holds one),
-times `ask` over the dev questions with the model loaded once, and scores the dev and held-out sets.
+Builds the index of the bundled corpus (question bank included) from scratch in a fresh data dir (unless
+--data-dir holds one), times `ask` over the dev questions with the model loaded once, and scores the dev set
+(tuned on), the held-out set and the frozen blind test set (written before tuning, scored as it is).
 Writes bench/results/qa.json and prints a Markdown table for the README.
 """
 
@@ -31,6 +32,7 @@ from knowledge.evaluation import evaluate, load_questions  # noqa: E402
 
 DEV = ROOT / "tests" / "knowledge" / "data" / "dev_questions.jsonl"
 HOLDOUT = ROOT / "bench" / "holdout_questions.jsonl"
+FROZEN = ROOT / "bench" / "frozen_test_questions.jsonl"
 
 
 def machine() -> str:
@@ -96,6 +98,7 @@ def main() -> int:
         "quality": {
             "dev": evaluate(service, dev).summary(),
             "holdout": evaluate(service, load_questions(HOLDOUT)).summary() if HOLDOUT.exists() else None,
+            "frozen_test": evaluate(service, load_questions(FROZEN)).summary() if FROZEN.exists() else None,
         },
     }
     out = ROOT / "bench" / "results" / "qa.json"
@@ -110,18 +113,25 @@ def main() -> int:
     print("| measure | result | target |")
     print("|---|---|---|")
     print(
-        f"| full ingest ({idx['documents']} documents, {idx['chunks']} chunks) | {idx['build_seconds']} s | ≤ 180 s |"
+        f"| full ingest ({idx['documents']} documents, {idx['chunks']} chunks and bank questions) | "
+        f"{idx['build_seconds']} s | ≤ 120 s |"
     )
-    print(f"| warm ask p50 / p95 | {ask['p50']} / {ask['p95']} ms | p95 ≤ 100 ms |")
+    print(f"| warm ask p50 / p95 | {ask['p50']} / {ask['p95']} ms | p95 ≤ 50 ms |")
     print(f"| warm ask throughput | {ask['questions_per_second']} questions/s | |")
-    print(f"| peak RSS | {results['peak_rss_mb']:.0f} MB | ≤ 1,536 MB |")
+    print(f"| peak RSS | {results['peak_rss_mb']:.0f} MB | ≤ 1,024 MB |")
+    print()
+    print(
+        "| set | in scope / out | correct in top 3 | correct first | out-of-scope refused | in scope wrongly refused |"
+    )
+    print("|---|---|---|---|---|---|")
     for name, summary in quality.items():
         if summary:
             print(
-                f"| {name} set: top-3 hit / out-of-scope refused / in-scope wrongly refused | "
-                f"{summary['top3_hit_rate']:.1%} / {summary['out_of_scope_refused']:.1%} / "
-                f"{summary['in_scope_wrongly_refused']:.1%} | ≥ 90% / ≥ 90% / ≤ 5% |"
+                f"| {name} | {summary['in_scope']} / {summary['out_of_scope']} | {summary['top3_hit_rate']:.1%} | "
+                f"{summary['first_hit_rate']:.1%} | {summary['out_of_scope_refused']:.1%} | "
+                f"{summary['in_scope_wrongly_refused']:.1%} |"
             )
+    print("| target (held-out sets) | | ≥ 92% | ≥ 70% | ≥ 93% | ≤ 3% |")
     return 0
 
 

@@ -12,8 +12,9 @@ from knowledge.answer import Answerer
 from knowledge.catalog import default_corpus_dir
 from knowledge.embedder import Embedder, SentenceTransformerEmbedder, find_default_model
 from knowledge.expansion import QueryExpander
-from knowledge.gate import GateConfig, RelevanceGate
+from knowledge.gate import Gate, GateConfig, RelevanceGate
 from knowledge.index import KnowledgeIndex
+from knowledge.ranker import LearnedRanker
 from knowledge.retriever import HybridRetriever
 from knowledge.service import KnowledgeService
 from knowledge.tokenizer import Tokenizer
@@ -38,11 +39,8 @@ def library_folders(settings: Settings) -> list[Path]:
 
 
 def gate_config(settings: Settings) -> GateConfig:
-    """The relevance gate's calibration; its threshold can be moved by setting."""
-    defaults = GateConfig()
-    if settings.gate_threshold is None:
-        return defaults
-    return GateConfig(**{**defaults.__dict__, "threshold": settings.gate_threshold})
+    """The trained relevance gate; its threshold can be moved by setting."""
+    return GateConfig(threshold=settings.gate_threshold)
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -61,17 +59,19 @@ def build_knowledge(
     settings: Settings,
     embedder: Embedder | None = None,
     store: VectorStore | None = None,
-    gate: GateConfig | None = None,
+    gate: GateConfig | Gate | None = None,
 ) -> KnowledgeService:
-    """Assemble the knowledge service; tests pass a fake embedder, store or gate calibration."""
+    """Assemble the knowledge service; tests pass a fake embedder, store or gate."""
     embedder = embedder or build_embedder(settings)
     store = store or build_store(settings, embedder)
     index = KnowledgeIndex(store, embedder, batch_size=settings.embedding_batch_size)
-    retriever = HybridRetriever(store, embedder, Tokenizer(), QueryExpander())
+    retriever = HybridRetriever(store, embedder, Tokenizer(), QueryExpander(), ranker=LearnedRanker())
     return KnowledgeService(
         index=index,
         retriever=retriever,
-        gate=RelevanceGate(gate or gate_config(settings)),
+        gate=gate
+        if gate is not None and not isinstance(gate, GateConfig)
+        else RelevanceGate(gate or gate_config(settings), fingerprint=embedder.fingerprint),
         answerer=Answerer(),
         library=library_folders(settings),
         top_k=settings.top_k,

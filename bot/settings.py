@@ -46,8 +46,9 @@ class Settings(BaseSettings):
     )
     chroma_token: SecretStr | None = None
     top_k: int = Field(default=3, ge=1, le=3)
-    # Relevance-gate threshold (higher refuses more); calibrated for m3e-small, check with bench/qa.py.
-    gate_threshold: float | None = None
+    # Relevance-gate threshold: probability in scope (0–1) above which to answer; higher refuses more.
+    # Unset: the threshold trained with the gate (scripts/train_retrieval.py). Check with bench/qa.py.
+    gate_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; default sqlite:///DATA_DIR/qingfeng.db (PostgreSQL works too).",

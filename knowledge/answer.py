@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from knowledge.lookup import LookupResult
 from knowledge.model import Answer, Chunk, Citation, Hit
 
 REFUSAL = (
@@ -19,7 +20,9 @@ class AnswerConfig:
     """How much to quote."""
 
     max_citations: int = 3
-    min_relative_score: float = 0.4  # a 2nd/3rd article is quoted only when it scores this close to the 1st
+    max_score_gap: float = (
+        2.0  # a 2nd/3rd article is quoted only when its ranker score is this close to the 1st
+    )
     quote_chars: int = 360  # longer articles are trimmed to their most relevant 款
 
 
@@ -82,9 +85,7 @@ class Answerer:
         if not hits:
             return []
         top = hits[0].score
-        chosen = [
-            h for h in hits[: self.config.max_citations] if h.score >= top * self.config.min_relative_score
-        ]
+        chosen = [h for h in hits[: self.config.max_citations] if h.score >= top - self.config.max_score_gap]
         if consequence and not any(is_penalty(h.chunk) for h in chosen):
             penalty = next((h for h in hits[self.config.max_citations :] if is_penalty(h.chunk)), None)
             if penalty is not None:
@@ -132,6 +133,15 @@ class Answerer:
             citations=tuple(citations),
             blocks=(lead, *blocks),
         )
+
+    def no_such_article(self, question: str, found: LookupResult) -> Answer:
+        """The reply when a question names an article number its document does not have."""
+        ref = found.ref
+        text = (
+            f"知识库收录的《{found.title}》中没有{ref.label}（共收录{found.count}条）。"
+            "请核对条号，或直接描述想问的情形。"
+        )
+        return Answer(question=question, text=text, refused=True, blocks=(text,))
 
     def refuse(self, question: str) -> Answer:
         """The reply when nothing in the corpus answers."""

@@ -13,6 +13,8 @@ from knowledge.model import DocumentInfo
 
 CATALOG_FILE = "documents.toml"
 ALIASES_DIR = "aliases"
+QUESTIONS_DIR = "questions"
+DATA_DIRS = frozenset({ALIASES_DIR, QUESTIONS_DIR})  # folders of per-document data, not documents
 
 
 def default_corpus_dir() -> Path:
@@ -46,6 +48,7 @@ def load_catalog(folder: Path) -> Catalog:
             status=str(entry.get("status", "current")),
             note=str(entry.get("note", "")),
             weight=float(entry.get("weight", 1.0)),
+            short_names=tuple(str(n) for n in entry.get("short_names", [])),
         )
         for name, entry in data.get("documents", {}).items()
     }
@@ -66,6 +69,21 @@ def load_aliases(path: Path) -> dict[str, str]:
     return aliases
 
 
+def load_bank(path: Path) -> dict[str, tuple[str, ...]]:
+    """Read a question-bank file: ``article<TAB>question`` per line; duplicates dropped."""
+    bank: dict[str, list[str]] = {}
+    if not path.is_file():
+        return {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or "\t" not in line:
+            continue
+        article, _, question = line.partition("\t")
+        article, question = article.strip(), question.strip()
+        if article and question and question not in bank.setdefault(article, []):
+            bank[article].append(question)
+    return {article: tuple(questions) for article, questions in bank.items()}
+
+
 def library_files(folder: Path) -> list[tuple[Path, DocumentInfo]]:
     """Every document file under ``folder`` (recursively) with its catalog metadata, sorted by path."""
     if not folder.is_dir():
@@ -76,10 +94,12 @@ def library_files(folder: Path) -> list[tuple[Path, DocumentInfo]]:
         if not path.is_file() or path.name == CATALOG_FILE or path.name in catalog.exclude:
             continue
         relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts) or relative.parts[0] == ALIASES_DIR:
+        if any(part.startswith(".") for part in relative.parts) or relative.parts[0] in DATA_DIRS:
             continue
         info = replace(
-            catalog.info(path.name), aliases=load_aliases(folder / ALIASES_DIR / f"{path.stem}.tsv")
+            catalog.info(path.name),
+            aliases=load_aliases(folder / ALIASES_DIR / f"{path.stem}.tsv"),
+            questions=load_bank(folder / QUESTIONS_DIR / f"{path.stem}.tsv"),
         )
         found.append((path, info))
     return found

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from knowledge.cnnum import NUMERAL_CHARS, cn_to_int
-from knowledge.model import Chunk, Document
+from knowledge.model import QUESTION, Chunk, Document
 
 # Bump when chunking changes so that `qingfeng ingest` re-chunks every document.
 CHUNKER_VERSION = "4"
@@ -218,6 +219,33 @@ def chunk_document(doc: Document) -> list[Chunk]:
                     note=doc.info.note,
                     weight=doc.info.weight,
                     aliases=doc.info.aliases.get(label, ""),
+                    names="|".join(doc.info.short_names),
                 )
             )
     return chunks
+
+
+def question_views(chunks: list[Chunk], bank: dict[str, tuple[str, ...]]) -> list[Chunk]:
+    """One extra chunk per bank question, carrying its article's key, title and chapter."""
+    first: dict[str, Chunk] = {}
+    for chunk in chunks:
+        first.setdefault(chunk.article, chunk)
+    views: list[Chunk] = []
+    for article, questions in bank.items():
+        base = first.get(article)
+        if base is None:
+            continue  # a question keyed to an article the text does not have (checked by tests)
+        for question in questions:
+            digest = hashlib.sha1(f"{article}|{question}".encode()).hexdigest()[:12]
+            views.append(
+                replace(
+                    base,
+                    id=f"{base.source}#q#{digest}",
+                    text=question,
+                    part=0,
+                    parts=1,
+                    kind=QUESTION,
+                    aliases="",
+                )
+            )
+    return views

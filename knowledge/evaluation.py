@@ -42,6 +42,7 @@ class Evaluation:
     in_scope: int = 0
     out_of_scope: int = 0
     hits_top3: int = 0  # in-scope answered with a gold article among the citations
+    hits_first: int = 0  # in-scope answered with a gold article cited first
     retrieved_top3: int = 0  # a gold article in the retriever's top 3, whatever the gate said
     wrongly_refused: int = 0
     refused_out_of_scope: int = 0
@@ -70,6 +71,7 @@ class Evaluation:
             "in_scope": self.in_scope,
             "out_of_scope": self.out_of_scope,
             "top3_hit_rate": round(self.hit_rate, 4),
+            "first_hit_rate": round(self.hits_first / self.in_scope, 4) if self.in_scope else 0.0,
             "retrieval_top3_rate": round(self.retrieved_top3 / self.in_scope, 4) if self.in_scope else 0.0,
             "out_of_scope_refused": round(self.refusal_rate, 4),
             "in_scope_wrongly_refused": round(self.wrong_refusal_rate, 4),
@@ -93,6 +95,8 @@ def evaluate(service: KnowledgeService, questions: list[Question]) -> Evaluation
                 result.false_refusals.append(question.text)
             elif cited & question.gold:
                 result.hits_top3 += 1
+                first = answer.citations[0]
+                result.hits_first += (first.source, first.article) in question.gold
             else:
                 result.misses.append((question.text, [f"{s}:{a}" for s, a in cited]))
         else:

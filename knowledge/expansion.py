@@ -17,7 +17,6 @@ class Expansion:
     terms: tuple[str, ...]  # regulation wording to add to the query
     matched: tuple[str, ...]  # the colloquial phrases that triggered them
     consequence: bool  # the question asks what happens (处分/判刑/怎么处理)
-    off_topic: tuple[str, ...] = ()  # neighbouring-field words found, when nothing names public office
 
 
 class QueryExpander:
@@ -27,11 +26,9 @@ class QueryExpander:
         self,
         synonyms_text: str | None = None,
         intents_text: str | None = None,
-        scope_text: str | None = None,
     ) -> None:
         self._synonyms_text = synonyms_text
         self._intents_text = intents_text
-        self._scope_text = scope_text
 
     @cached_property
     def synonyms(self) -> list[tuple[str, tuple[str, ...]]]:
@@ -61,22 +58,6 @@ class QueryExpander:
         text = self._intents_text or (DATA / "intents.toml").read_text(encoding="utf-8")
         return re.compile(tomllib.loads(text)["consequence"]["penalty_pattern"])
 
-    @cached_property
-    def _scope(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        text = self._scope_text or (DATA / "scope.toml").read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-        anchors = tuple(normalize(w) for w in data.get("anchors", []) if w.strip())
-        off_topic = tuple(normalize(w) for w in data.get("off_topic", []) if w.strip())
-        return anchors, off_topic
-
-    def off_topic(self, question: str) -> tuple[str, ...]:
-        """Neighbouring-field words in ``question`` (社保, 交警, 离婚…) when it names nothing of public office."""
-        q = normalize(question)
-        anchors, off_topic = self._scope
-        if any(a in q for a in anchors):
-            return ()
-        return tuple(w for w in off_topic if w in q)
-
     def expand(self, question: str) -> Expansion:
         """Find synonyms and intents in ``question``."""
         q = normalize(question)
@@ -99,5 +80,4 @@ class QueryExpander:
             terms=tuple(terms),
             matched=tuple(matched),
             consequence=consequence,
-            off_topic=self.off_topic(question),
         )

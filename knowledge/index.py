@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from knowledge.chunker import CHUNKER_VERSION, chunk_document
+from knowledge.chunker import CHUNKER_VERSION, chunk_document, question_views
 from knowledge.embedder import Embedder
 from knowledge.errors import DocumentError, DuplicateSource
 from knowledge.loaders import load_document
-from knowledge.model import Chunk, DocumentInfo
+from knowledge.model import QUESTION, Chunk, DocumentInfo
 from knowledge.vectorstore import VectorStore
 
 ProgressFactory = Callable[[int], "Progress"]
@@ -37,6 +37,9 @@ def tqdm_progress(total: int) -> Progress:
 
 def passage_text(chunk: Chunk) -> str:
     """What the dense model sees for a chunk: its document and chapter give the article its topic."""
+    if chunk.kind == QUESTION:
+        # A question view is matched question to question: the bare question is its best twin.
+        return chunk.text
     aliases = f"（{chunk.aliases}）" if chunk.aliases else ""
     return f"{chunk.title} {chunk.chapter}{aliases}\n{chunk.text}"
 
@@ -44,7 +47,11 @@ def passage_text(chunk: Chunk) -> str:
 def version_digest(data_digest: str, info: DocumentInfo) -> str:
     """Changes when the file, the chunker or the catalog entry changes: any of them means re-ingest."""
     aliases = "|".join(f"{k}={v}" for k, v in sorted(info.aliases.items()))
-    key = f"{data_digest}|{CHUNKER_VERSION}|{info.status}|{info.note}|{info.weight}|{aliases}"
+    bank = "|".join(f"{k}={'/'.join(v)}" for k, v in sorted(info.questions.items()))
+    key = (
+        f"{data_digest}|{CHUNKER_VERSION}|{info.status}|{info.note}|{info.weight}|{aliases}|"
+        f"{'/'.join(info.short_names)}|{bank}"
+    )
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -118,6 +125,7 @@ class KnowledgeIndex:
             try:
                 doc = load_document(path, info)
                 chunks = chunk_document(doc)
+                chunks += question_views(chunks, info.questions)
             except DocumentError as exc:
                 # The previous version (if any) stays in the index untouched.
                 report.errors.append(exc)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+ARTICLE = "article"  # a chunk of regulation text
+QUESTION = "question"  # a question-bank view: a question its article answers
+
 
 @dataclass(frozen=True)
 class DocumentInfo:
@@ -15,6 +18,10 @@ class DocumentInfo:
     aliases: dict[str, str] = field(
         default_factory=dict, hash=False, compare=False
     )  # article -> everyday words
+    questions: dict[str, tuple[str, ...]] = field(
+        default_factory=dict, hash=False, compare=False
+    )  # article -> question-bank questions (extra views of the article)
+    short_names: tuple[str, ...] = ()  # what staff call the document (纪律处分条例, 处分条例…), for lookups
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class Chunk:
     note: str = ""
     weight: float = 1.0
     aliases: str = ""  # everyday words that mean this article (document expansion)
+    names: str = ""  # the document's short names, "|"-separated (for lookups by number)
+    kind: str = ARTICLE  # "article": regulation text; "question": a question-bank view of the article
 
     @property
     def key(self) -> tuple[str, str]:
@@ -61,7 +70,8 @@ class Hit:
     score: float  # fused score used for ranking
     dense: float  # cosine similarity of the best part, 0 when not retrieved densely
     lexical: float  # BM25 score of the best part, 0 when no term matched
-    parts: tuple[Chunk, ...] = ()  # every retrieved part of the article, best first
+    parts: tuple[Chunk, ...] = ()  # every part of the article, in order
+    view: float = 0.0  # cosine similarity of the article's nearest question-bank view
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from knowledge.answer import Answerer
 from knowledge.errors import EmptyQuestion, IndexNotReady, QuestionTooLong
-from knowledge.gate import GateDecision, RelevanceGate
+from knowledge.gate import Gate, GateDecision
 from knowledge.index import IngestReport, KnowledgeIndex, ProgressFactory
+from knowledge.lookup import LookupResult
 from knowledge.model import Answer, Chunk, DocumentInfo, Hit
 from knowledge.retriever import HybridRetriever
 
@@ -25,6 +26,7 @@ class Explanation:
     answer: Answer
     hits: list[Hit]
     gate: GateDecision
+    lookup: LookupResult | None = None  # the question named an article by number
 
 
 class KnowledgeService:
@@ -34,7 +36,7 @@ class KnowledgeService:
         self,
         index: KnowledgeIndex,
         retriever: HybridRetriever,
-        gate: RelevanceGate,
+        gate: Gate,
         answerer: Answerer,
         library: Sequence[Path],
         top_k: int = 3,
@@ -78,15 +80,32 @@ class KnowledgeService:
         """Answer ``question`` and return the evidence too."""
         question = _clean(question)
         analysis = self.retriever.analyse(question)
-        hits = self.retriever.search(question, k=20, analysis=analysis)
-        decision = self.gate.decide(analysis, hits)
+        retrieval = self.retriever.retrieve(question, k=20, analysis=analysis)
+        hits = retrieval.hits
+        decision = self.gate.decide(retrieval)
+        found = None
+        ref = self.retriever.lookup.parse(question)
+        if ref is not None:
+            found = self.retriever.lookup.find(ref)
+            if found.articles:
+                # A named article is what was asked for: it goes first, whatever the gate thinks.
+                top = hits[0].score + 1.0 if hits else 1.0
+                named = [self.retriever.hit_for(key, top, retrieval.signals) for key in found.articles]
+                first = [h for h in named if h is not None]
+                keys = {h.chunk.key for h in first}
+                hits = first + [h for h in hits if h.chunk.key not in keys]
+                decision = replace(decision, answer=True)
+            elif ref.sources:
+                return Explanation(self.answerer.no_such_article(question, found), hits, decision, found)
         if not decision.answer:
-            return Explanation(self.answerer.refuse(question), hits, decision)
+            return Explanation(self.answerer.refuse(question), hits, decision, found)
         chosen = self.answerer.select(hits[:20], analysis.expansion.consequence, self.retriever.is_penalty)
+        if found is not None and found.articles and hits[0] not in chosen:
+            chosen = [hits[0], *chosen]
         chosen = chosen[: self.top_k]
         parts = {h.chunk.key: self.retriever.article_chunks(*h.chunk.key) for h in chosen}
         answer = self.answerer.compose(question, chosen, parts, analysis.terms)
-        return Explanation(answer, hits, decision)
+        return Explanation(answer, hits, decision, found)
 
     def ask(self, question: str) -> Answer:
         """Answer a question with cited articles, or refuse plainly when the corpus has no answer."""

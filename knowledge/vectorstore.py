@@ -40,6 +40,10 @@ class VectorStore(Protocol):
         """Every stored chunk."""
         ...
 
+    def export(self) -> tuple[list[Chunk], np.ndarray]:
+        """Every stored chunk with its vector (one row each, in the same order)."""
+        ...
+
     def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The ``k`` nearest chunk ids with their cosine similarity, best first."""
         ...
@@ -64,6 +68,8 @@ def chunk_to_metadata(chunk: Chunk) -> dict[str, str | int | float]:
         "note": chunk.note,
         "weight": chunk.weight,
         "aliases": chunk.aliases,
+        "kind": chunk.kind,
+        "names": chunk.names,
     }
 
 
@@ -84,6 +90,8 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         note=str(meta.get("note", "")),
         weight=float(meta.get("weight", 1.0)),
         aliases=str(meta.get("aliases", "")),
+        kind=str(meta.get("kind", "article")),
+        names=str(meta.get("names", "")),
     )
 
 
@@ -182,6 +190,21 @@ class ChromaStore:
                 records["ids"], records["documents"] or [], records["metadatas"] or [], strict=True
             )
         ]
+
+    def export(self) -> tuple[list[Chunk], np.ndarray]:
+        """Every chunk with its stored vector, for exact in-memory scoring."""
+        if self._collection is None:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        records = self._collection.get(include=["documents", "metadatas", "embeddings"])
+        chunks = [
+            chunk_from_record(i, d or "", dict(m or {}))
+            for i, d, m in zip(
+                records["ids"], records["documents"] or [], records["metadatas"] or [], strict=True
+            )
+        ]
+        embeddings = records["embeddings"]
+        vectors = np.asarray(embeddings if embeddings is not None else [], dtype=np.float32)
+        return chunks, vectors.reshape(len(chunks), -1)
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Nearest chunks by cosine similarity (Chroma returns cosine distance)."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from knowledge.gate import GateDecision
 from knowledge.model import Chunk
 
 
@@ -75,6 +77,13 @@ class MemoryStore:
         """All chunks."""
         return list(self._chunks.values())
 
+    def export(self) -> tuple[list[Chunk], np.ndarray]:
+        """All chunks with their vectors."""
+        ids = list(self._chunks)
+        if not ids:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return [self._chunks[i] for i in ids], np.stack([self._vectors[i] for i in ids])
+
     def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Exact nearest neighbours."""
         scored = [(cid, float(v @ vector)) for cid, v in self._vectors.items()]
@@ -82,3 +91,12 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+class KnownWordsGate:
+    """Answers when any question word occurs in the corpus: hashing vectors carry no meaning to judge by."""
+
+    def decide(self, retrieval: Any) -> GateDecision:
+        """Answer iff the retrieval found hits and the question shares a word with the corpus."""
+        known = bool(retrieval.hits) and bool(retrieval.analysis.known_terms)
+        return GateDecision(known, float(known), 0.0, 0.0, 0.0)

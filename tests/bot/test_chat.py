@@ -14,10 +14,9 @@ from bot.chat import ChatService, ConversationMemory
 from bot.errors import AnswerExpired
 from bot.services import build_knowledge
 from bot.settings import load_settings
-from knowledge.gate import GateConfig
 from knowledge.service import KnowledgeService
 from knowledge.unanswered import UnansweredLog
-from tests.fakes import HashingEmbedder, MemoryStore
+from tests.fakes import HashingEmbedder, KnownWordsGate, MemoryStore
 
 DAY = dt.date(2026, 11, 27)
 
@@ -36,9 +35,7 @@ class Clock:
 def knowledge(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeService:
     settings = load_settings({"data_dir": tmp_path_factory.mktemp("data")})
     # Hashing vectors carry no meaning, so the gate only refuses when no word matches at all.
-    svc = build_knowledge(
-        settings, embedder=HashingEmbedder(), store=MemoryStore(), gate=GateConfig(threshold=-9)
-    )
+    svc = build_knowledge(settings, embedder=HashingEmbedder(), store=MemoryStore(), gate=KnownWordsGate())
     svc.ingest()
     return svc
 

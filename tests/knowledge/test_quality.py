@@ -20,11 +20,13 @@ def test_dev_set_is_honest_and_large_enough() -> None:
     assert sum(not q.in_scope for q in questions) >= 15
 
 
-# The acceptance bar: a correct article among the citations for 90% of in-scope questions,
-# 90% of out-of-scope questions refused, at most 5% of in-scope questions wrongly refused.
-MIN_HIT_RATE = 0.90
-MIN_REFUSAL_RATE = 0.90
-MAX_WRONG_REFUSAL_RATE = 0.05
+# The retrieval issue's bar (it is judged on held-out sets; bench/qa.py reports those and the frozen test set):
+# a correct article among the citations for 92% of in-scope questions and first for 70%, 93% of out-of-scope
+# questions refused, at most 3% of in-scope questions wrongly refused.
+MIN_HIT_RATE = 0.92
+MIN_FIRST_RATE = 0.70
+MIN_REFUSAL_RATE = 0.93
+MAX_WRONG_REFUSAL_RATE = 0.03
 
 
 def test_dev_set_quality(real_service: KnowledgeService) -> None:
@@ -36,6 +38,7 @@ def test_dev_set_quality(real_service: KnowledgeService) -> None:
         + [f"answered out of scope: {q} -> {c}" for q, c in result.false_answers]
     )
     assert result.hit_rate >= MIN_HIT_RATE, report
+    assert result.hits_first / result.in_scope >= MIN_FIRST_RATE, report
     assert result.refusal_rate >= MIN_REFUSAL_RATE, report
     assert result.wrong_refusal_rate <= MAX_WRONG_REFUSAL_RATE, report
 
@@ -57,3 +60,55 @@ def test_plainly_unrelated_questions_are_refused(real_service: KnowledgeService,
     answer = real_service.ask(question)
     assert answer.refused and not answer.citations
     assert "没有找到" in answer.text
+
+
+LOOKUPS = [
+    ("纪律处分条例第九十七条", "jilv_chufen_tiaoli_2023.md", "第九十七条"),
+    ("纪律处分条例第97条", "jilv_chufen_tiaoli_2023.md", "第九十七条"),
+    ("处分条例97条", "jilv_chufen_tiaoli_2023.md", "第九十七条"),
+    ("政务处分法34条", "zhengwu_chufen_fa_2020.md", "第三十四条"),
+    ("八项规定第二条", "baxiang_guiding_2012.md", "二、"),
+    ("监察法实施条例第二百一十条", "jiancha_fa_shishi_tiaoli_2021.md", "第二百一十条"),
+    ("公务员法第五十九条", "gongwuyuan_fa_2018.md", "第五十九条"),
+    ("刑法第三百八十五条是什么", "xingfa_tanwu_huilu_382-396.md", "第三百八十五条"),
+]
+
+
+@pytest.mark.parametrize(("question", "source", "article"), LOOKUPS)
+def test_lookup_by_number_cites_that_article_first(
+    real_service: KnowledgeService, question: str, source: str, article: str
+) -> None:
+    answer = real_service.ask(question)
+    assert not answer.refused, answer.text
+    assert (answer.citations[0].source, answer.citations[0].article) == (source, article)
+
+
+def test_an_unknown_article_number_says_so(real_service: KnowledgeService) -> None:
+    answer = real_service.ask("纪律处分条例第二百条")
+    assert answer.refused and not answer.citations
+    assert "没有第二百条" in answer.text and "158" in answer.text
+
+
+# Questions that a superseded or reference-only text also speaks to, where current law answers them.
+CURRENT_LAW_FIRST = [
+    "公务员参与赌博会受什么处分",
+    "行政机关公务员违法违纪有哪些处分",
+    "公务员受了记过处分多久不能晋升",
+    "科级干部出差坐飞机能坐什么舱",
+    "领导出差住宿能住套间吗",
+    "下基层调研能不能搞层层陪同",
+    "党员干部被问责有哪些方式",
+    "公务员收受礼品礼金怎么处分",
+]
+
+
+@pytest.mark.parametrize("question", CURRENT_LAW_FIRST)
+def test_superseded_or_reference_texts_never_come_first(
+    real_service: KnowledgeService, question: str
+) -> None:
+    explanation = real_service.explain(question)
+    assert explanation.hits[0].chunk.status == "current", explanation.hits[0].chunk.key
+    answer = explanation.answer
+    if answer.citations:
+        first = answer.citations[0]
+        assert not first.note or "取代" not in first.note, (first.source, first.article)

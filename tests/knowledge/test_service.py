@@ -10,14 +10,13 @@ import pytest
 from bot.services import build_knowledge
 from bot.settings import load_settings
 from knowledge.errors import EmptyQuestion, QuestionTooLong
-from knowledge.gate import GateConfig
 from knowledge.lc import QingfengRetriever
 from knowledge.model import Hit
 from knowledge.service import KnowledgeService
-from tests.fakes import HashingEmbedder, MemoryStore
+from tests.fakes import HashingEmbedder, KnownWordsGate, MemoryStore
 
-# Hashing vectors have no meaning: the dense thresholds (calibrated for m3e) do not apply.
-FAKE_GATE = GateConfig(threshold=float("-inf"))
+# Hashing vectors have no meaning: the trained gate (calibrated for m3e) does not apply.
+FAKE_GATE = KnownWordsGate()
 
 
 @pytest.fixture(scope="module")
