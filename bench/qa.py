@@ -60,6 +60,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, help="reuse this data dir (default: a fresh temporary one)")
     parser.add_argument("--repeat", type=int, default=3, help="passes over the dev questions for timing")
+    parser.add_argument(
+        "--sets",
+        default="dev,holdout,frozen_test",
+        help="question sets to score (comma-separated; leave frozen_test out while tuning)",
+    )
     args = parser.parse_args()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="qingfeng-bench-"))
@@ -96,9 +101,9 @@ def main() -> int:
         },
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
         "quality": {
-            "dev": evaluate(service, dev).summary(),
-            "holdout": evaluate(service, load_questions(HOLDOUT)).summary() if HOLDOUT.exists() else None,
-            "frozen_test": evaluate(service, load_questions(FROZEN)).summary() if FROZEN.exists() else None,
+            name: evaluate(service, load_questions(path)).summary()
+            for name, path in (("dev", DEV), ("holdout", HOLDOUT), ("frozen_test", FROZEN))
+            if name in args.sets.split(",") and path.exists()
         },
     }
     out = ROOT / "bench" / "results" / "qa.json"

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     embedding_model: Path | None = Field(
         default=None, description="A local sentence-transformers folder; default m3e-small from its wheel."
     )
-    embedding_batch_size: int = Field(default=32, ge=1, le=512)
+    embedding_batch_size: int = Field(default=128, ge=1, le=512)  # texts per batch at most (short ones)
     chroma_url: str | None = Field(
         default=None, description="http(s)://host:port of a Chroma server; default embedded under DATA_DIR."
     )

@@ -54,6 +54,17 @@ def model_fingerprint(folder: Path) -> str:
     return f"{folder.name}-{digest.hexdigest()[:12]}"
 
 
+def _release_freed_memory() -> None:
+    # Batches of many different shapes leave glibc's heap fragmented: without handing freed pages back to the
+    # system after each batch, a full ingest peaked at 1.5 GB instead of under 1 GB.
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to trim
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local folder, strictly offline."""
 
@@ -98,9 +109,11 @@ class SentenceTransformerEmbedder:
         model = self._load()
         vectors = model.encode(
             list(texts),
-            batch_size=self.batch_size,
+            batch_size=max(self.batch_size, len(texts)),  # the caller sizes its batches (see KnowledgeIndex)
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
+        if len(texts) > 1:
+            _release_freed_memory()
         return np.asarray(vectors, dtype=np.float32)

@@ -57,8 +57,6 @@ class ArticleTable:
     definition: np.ndarray  # bool
     position: np.ndarray  # order within its document, 0..1
     length: np.ndarray  # log of the article's characters
-    has_views: np.ndarray  # bool
-    views_total: np.ndarray  # how many bank questions the article has (how often it is asked about)
     document: np.ndarray  # document number of every article
     texts: tuple[str, ...]  # article text (all parts)
     chapters: tuple[str, ...]
@@ -75,6 +73,7 @@ class Signals:
     dense_view_second: np.ndarray
     views_in_top: np.ndarray
     document_votes: np.ndarray  # per document: its views among the question's nearest TOP_VIEWS
+    views_total: np.ndarray  # per article: its bank questions in play (how often it is asked about)
     bm25_article: np.ndarray
     bm25_view: np.ndarray
 
@@ -141,7 +140,7 @@ def feature_rows(
             np.log1p(s.bm25_view[a]),
             s.bm25_view[a] / max_bv,
             np.log1p(bm25_v_rank[a]),
-            float(table.has_views[a]),
+            float(s.views_total[a] > 0),
             float(any(n in q for n in table.names[a])),
             _overlap(words, table.chapters[a]),
             _overlap(words, table.aliases[a]),
@@ -158,7 +157,7 @@ def feature_rows(
             table.position[a],
             table.length[a],
             np.log1p(len(q)),
-            np.log1p(table.views_total[a]),
+            np.log1p(s.views_total[a]),
             document_best[table.document[a]] - max_dv,
             s.document_votes[table.document[a]],
         )

@@ -59,6 +59,14 @@ class Retrieval:
     scores: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))  # ranker, best first
 
 
+def _single_threaded_blas() -> None:
+    # The query-time products are small (thousands × 512); multi-threaded OpenBLAS gains nothing on them and
+    # leaves its threads spinning afterwards, which starved the embedding model (ask went from 8 to 100 ms).
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class HybridRetriever:
     """Ranks articles for a question; returns ``Hit`` objects with absolute scores kept for the gate."""
 
@@ -82,6 +90,7 @@ class HybridRetriever:
 
     def refresh(self) -> None:
         """(Re)load every chunk and vector from the store and rebuild the lexical indexes."""
+        _single_threaded_blas()
         records, vectors = self.store.export()
         order = sorted(
             range(len(records)), key=lambda i: (records[i].source, records[i].order, records[i].part)
@@ -118,9 +127,6 @@ class HybridRetriever:
         for key in keys:
             positions.append(seen_in_doc[key[0]] / max(1, per_doc[key[0]] - 1))
             seen_in_doc[key[0]] += 1
-        has_views = np.zeros(len(keys), dtype=bool)
-        has_views[view_article] = True
-        views_total = np.bincount(view_article, minlength=len(keys)).astype(np.float32)
         document_number = {source: i for i, source in enumerate(sorted({k[0] for k in keys}))}
         document = np.array([document_number[k[0]] for k in keys], dtype=np.int64)
         full = ["\n".join(texts[k]) for k in keys]
@@ -131,8 +137,6 @@ class HybridRetriever:
             definition=np.array([is_definition(t) for t in full], dtype=bool),
             position=np.array(positions, dtype=np.float32),
             length=np.log1p(np.array([len(t) for t in full], dtype=np.float32)),
-            has_views=has_views,
-            views_total=views_total,
             document=document,
             texts=tuple(normalize(t) for t in full),
             chapters=tuple(normalize(first[k].chapter) for k in keys),
@@ -163,6 +167,11 @@ class HybridRetriever:
                 parts[chunk.key].append(chunk)
             self._parts = dict(parts)
             self._ready = True
+
+    @property
+    def ready(self) -> bool:
+        """Whether the chunks and indexes are loaded."""
+        return self._ready
 
     def _ensure(self) -> None:
         if not self._ready:
@@ -243,10 +252,13 @@ class HybridRetriever:
         in_top = np.zeros(n, dtype=np.float32)
         votes = np.zeros(int(self._table.document.max(initial=0)) + 1, dtype=np.float32)
         bm25_view = np.zeros(n, dtype=np.float32)
+        views_total = np.zeros(n, dtype=np.float32)
         if len(self._views):
             cos = self._view_vectors @ vector
             view_lexical = self._bm25_views.scores(analysis.terms)
             owners = self._view_article
+            shown = view_mask if view_mask is not None else np.ones(len(owners), dtype=bool)
+            views_total = np.bincount(owners[shown], minlength=n).astype(np.float32)
             if view_mask is not None:
                 cos = np.where(view_mask, cos, -1.0)
                 view_lexical = np.where(view_mask, view_lexical, 0.0)
@@ -273,6 +285,7 @@ class HybridRetriever:
             dense_view_second=second,
             views_in_top=in_top,
             document_votes=votes,
+            views_total=views_total,
             bm25_article=bm25_article,
             bm25_view=bm25_view,
         )

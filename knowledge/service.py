@@ -13,7 +13,7 @@ from knowledge.gate import Gate, GateDecision
 from knowledge.index import IngestReport, KnowledgeIndex, ProgressFactory
 from knowledge.lookup import LookupResult
 from knowledge.model import Answer, Chunk, DocumentInfo, Hit
-from knowledge.retriever import HybridRetriever
+from knowledge.retriever import CURRENT, HybridRetriever
 
 MAX_QUESTION_CHARS = 1000
 _SEARCHABLE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -73,7 +73,8 @@ class KnowledgeService:
         """Load the model, the lexical index and the tokenizer before the first question."""
         if not self.index.is_ready():
             raise IndexNotReady("index is empty or was built with another embedding model")
-        self.retriever.refresh()
+        if not self.retriever.ready:
+            self.retriever.refresh()
         self.explain("公务用车")
 
     def explain(self, question: str) -> Explanation:
@@ -102,6 +103,12 @@ class KnowledgeService:
         chosen = self.answerer.select(hits[:20], analysis.expansion.consequence, self.retriever.is_penalty)
         if found is not None and found.articles and hits[0] not in chosen:
             chosen = [hits[0], *chosen]
+        if chosen and all(h.chunk.status != CURRENT for h in chosen):
+            # A superseded or reference-only text is never cited alone when current law is among the candidates.
+            current = next((h for h in hits[:10] if h.chunk.status == CURRENT), None)
+            if current is not None:
+                looked_up = found is not None and bool(found.articles)
+                chosen = [*chosen[:1], current, *chosen[1:]] if looked_up else [current, *chosen]
         chosen = chosen[: self.top_k]
         parts = {h.chunk.key: self.retriever.article_chunks(*h.chunk.key) for h in chosen}
         answer = self.answerer.compose(question, chosen, parts, analysis.terms)

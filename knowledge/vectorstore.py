@@ -15,6 +15,7 @@ from knowledge.model import Chunk
 
 COLLECTION = "qingfeng_articles"
 MODEL_KEY = "qingfeng_model"
+READ_PAGE = 1000
 
 
 class VectorStore(Protocol):
@@ -181,30 +182,35 @@ class ChromaStore:
 
     def chunks(self) -> list[Chunk]:
         """Read back every chunk (text and metadata, not vectors)."""
-        if self._collection is None:
-            return []
-        records = self._collection.get(include=["documents", "metadatas"])
-        return [
-            chunk_from_record(i, d or "", dict(m or {}))
-            for i, d, m in zip(
-                records["ids"], records["documents"] or [], records["metadatas"] or [], strict=True
-            )
-        ]
+        return self._read(with_vectors=False)[0]
 
     def export(self) -> tuple[list[Chunk], np.ndarray]:
         """Every chunk with its stored vector, for exact in-memory scoring."""
+        return self._read(with_vectors=True)
+
+    def _read(self, with_vectors: bool) -> tuple[list[Chunk], np.ndarray]:
+        # Paged: one large get() costs hundreds of MB in the client, and not all of it comes back.
         if self._collection is None:
             return [], np.zeros((0, 0), dtype=np.float32)
-        records = self._collection.get(include=["documents", "metadatas", "embeddings"])
-        chunks = [
-            chunk_from_record(i, d or "", dict(m or {}))
-            for i, d, m in zip(
-                records["ids"], records["documents"] or [], records["metadatas"] or [], strict=True
+        include = ["documents", "metadatas", "embeddings"] if with_vectors else ["documents", "metadatas"]
+        chunks: list[Chunk] = []
+        pages: list[np.ndarray] = []
+        total = self._collection.count()
+        for offset in range(0, total, READ_PAGE):
+            records = self._collection.get(include=include, limit=READ_PAGE, offset=offset)
+            chunks.extend(
+                chunk_from_record(i, d or "", dict(m or {}))
+                for i, d, m in zip(
+                    records["ids"], records["documents"] or [], records["metadatas"] or [], strict=True
+                )
             )
-        ]
-        embeddings = records["embeddings"]
-        vectors = np.asarray(embeddings if embeddings is not None else [], dtype=np.float32)
-        return chunks, vectors.reshape(len(chunks), -1)
+            if with_vectors:
+                embeddings = records["embeddings"]
+                page = np.asarray(embeddings if embeddings is not None else [], dtype=np.float32)
+                pages.append(page.reshape(len(records["ids"]), -1))
+        if not pages:
+            return chunks, np.zeros((len(chunks), 0), dtype=np.float32)
+        return chunks, np.vstack(pages)
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Nearest chunks by cosine similarity (Chroma returns cosine distance)."""

@@ -32,6 +32,7 @@ def retrieval(question: str, dense: float, lexical: float, dim: int = 512) -> Re
         dense_view_second=np.array([dense - 0.05, 0.0, 0.0], dtype=np.float32),
         views_in_top=np.array([3, 1, 0], dtype=np.float32),
         document_votes=np.array([4], dtype=np.float32),
+        views_total=np.array([8, 3, 0], dtype=np.float32),
         bm25_article=np.array([lexical, 0.0, 0.0], dtype=np.float32)[:n],
         bm25_view=np.array([lexical, 0.0, 0.0], dtype=np.float32)[:n],
     )

@@ -112,3 +112,24 @@ def test_superseded_or_reference_texts_never_come_first(
     if answer.citations:
         first = answer.citations[0]
         assert not first.note or "取代" not in first.note, (first.source, first.article)
+
+
+def test_superseded_or_reference_texts_are_never_cited_alone(real_service: KnowledgeService) -> None:
+    questions = [q.text for q in load_questions(DEV) if q.in_scope] + list(CURRENT_LAW_FIRST)
+    questions += ["问责条例第七条", "八项规定实施细则第5条", "行政机关公务员处分条例第二十条"]
+    for question in questions:
+        answer = real_service.ask(question)
+        statuses = [real_service.article(c.source, c.article)[0].status for c in answer.citations]
+        assert not statuses or "current" in statuses, (
+            question,
+            [(c.source, c.article) for c in answer.citations],
+        )
+
+
+def test_a_looked_up_superseded_article_comes_first_with_current_law_beside_it(
+    real_service: KnowledgeService,
+) -> None:
+    answer = real_service.ask("行政机关公务员处分条例第二十条")
+    assert answer.citations[0].source == "xingzheng_jiguan_gongwuyuan_chufen_tiaoli_2007.md"
+    assert answer.citations[0].article == "第二十条"
+    assert answer.citations[0].note  # says it is partly superseded
