@@ -19,6 +19,7 @@ from knowledge.followup import resolve
 from knowledge.model import Answer, Citation
 from knowledge.service import KnowledgeService
 from knowledge.unanswered import UnansweredLog
+from reports.receipt import find_code
 
 CHINA = ZoneInfo("Asia/Shanghai")
 MAX_KEPT_ANSWERS = 5000  # answers whose buttons still work; older buttons say the answer expired
@@ -102,20 +103,24 @@ class ChatService:
         self._answers: OrderedDict[str, _Kept] = OrderedDict()
         self._lock = threading.Lock()
 
-    async def ask(self, chat: int, question: str) -> ChatReply:
-        """Answer ``question`` in the context of the chat's previous one; retrieval runs off the loop."""
+    async def ask(self, chat: int, question: str, record: bool = True) -> ChatReply:
+        """Answer ``question`` in the context of the chat's previous one; retrieval runs off the loop.
+
+        A refusal is filed for curators only when ``record`` and the text holds nothing shaped like a receipt code.
+        """
         resolved = resolve(question, self.memory.previous(chat))
+        record = record and find_code(resolved.query) is None
         loop = asyncio.get_running_loop()
-        answer = await loop.run_in_executor(self.executor, self._answer, resolved.query)
+        answer = await loop.run_in_executor(self.executor, self._answer, resolved.query, record)
         # Keep the last two parts only, so a chain of follow-ups does not grow without end.
         self.memory.remember(chat, "；".join(resolved.query.split("；")[-2:]))
         return ChatReply(
             answer=answer, answer_id=self._keep(resolved.query, answer), previous=resolved.previous
         )
 
-    def _answer(self, query: str) -> Answer:
+    def _answer(self, query: str, record: bool) -> Answer:
         answer = self.knowledge.ask(query)
-        if answer.refused:
+        if answer.refused and record:
             self.unanswered.record(query, "refused", self.today())
         return answer
 

@@ -13,6 +13,7 @@ from bot.errors import BotError
 from bot.messages import describe
 from handlers import texts
 from handlers.render import answer_html, article_html
+from handlers.report import recently_in_flow, take_expired_notice
 from knowledge.errors import KnowledgeError
 
 if TYPE_CHECKING:  # the service is only looked up at run time; handlers stay free of heavy imports
@@ -77,10 +78,15 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """In a private chat any text is a question."""
+    """In a private chat any text is a question, unless its writer was just writing a report."""
     message = update.effective_message
-    if message and message.text:
-        await answer(update, context, message.text)
+    if not (message and message.text):
+        return
+    if take_expired_notice(context.user_data):
+        # Most likely the rest of a report whose draft timed out: never answer it as a question (nor log it).
+        await message.reply_text(texts.DRAFT_EXPIRED)
+        return
+    await answer(update, context, message.text, record=not recently_in_flow(context.user_data))
 
 
 async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -111,8 +117,13 @@ def addressed_question(message: Message, bot_id: int, username: str | None) -> s
     return text.strip()
 
 
-async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
-    """Ask the service and send the cited answer (split at articles when long), with its buttons."""
+async def answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, record: bool = True
+) -> None:
+    """Ask the service and send the cited answer (split at articles when long), with its buttons.
+
+    ``record=False`` keeps a refused question out of the unanswered-questions log.
+    """
     message = update.effective_message
     chat = update.effective_chat
     if message is None or chat is None:
@@ -124,7 +135,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: s
         await message.reply_text(texts.NOT_CHINESE)
         return
     try:
-        reply = await chat_service(context).ask(chat.id, question)
+        reply = await chat_service(context).ask(chat.id, question, record=record)
     except KnowledgeError as error:
         await message.reply_text(describe(error))
         return

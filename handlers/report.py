@@ -20,6 +20,7 @@ import contextlib
 import datetime as dt
 import logging
 import re
+import time
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ from reports.model import (
     StatusView,
     check_text,
 )
+from reports.receipt import find_code
 
 if TYPE_CHECKING:  # services are looked up at run time
     from bot.notices import ReviewerNotices
@@ -90,6 +92,11 @@ END = ConversationHandler.END
 
 DRAFT_KEY = "report_draft"
 LOOKUP_KEY = "report_lookup"
+ENDED_KEY = "report_ended"  # monotonic time the person's last report or status flow ended (memory only)
+EXPIRED_KEY = "report_expired"  # monotonic time their draft timed out
+# For this long after a flow ends, their private texts are never written to the unanswered-questions log: a
+# reporter who goes on typing after a timeout or a restart is still writing the report, not asking the Q&A.
+AFTER_FLOW_SECONDS = 3600
 DEFAULT_DRAFT_MINUTES = 30.0
 DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
 SUMMARY_DETAILS_SHOWN = 3000  # the summary repeats the details up to this many characters
@@ -101,6 +108,16 @@ PRIVATE = NEW & filters.ChatType.PRIVATE
 GROUPS = NEW & filters.ChatType.GROUPS
 TYPED = NEW & filters.TEXT & ~filters.COMMAND
 NOT_COMMAND = NEW & ~filters.COMMAND
+
+
+class _HasReceiptCode(filters.MessageFilter):
+    """A message whose text or caption holds something shaped like a receipt code."""
+
+    def filter(self, message: Message) -> bool:
+        return find_code(message.text or message.caption or "") is not None
+
+
+HAS_CODE = _HasReceiptCode(name="HAS_CODE")
 _REPORT_PAYLOAD = filters.Regex(re.compile(r"^/start(?:@\w+)?\s+report\s*$", re.IGNORECASE))
 _STATUS_PAYLOAD = filters.Regex(re.compile(r"^/start(?:@\w+)?\s+status\s*$", re.IGNORECASE))
 
@@ -218,8 +235,26 @@ def _forget(context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Drop the draft and the receipt code of this user's session; whether there was a draft."""
     if context.user_data is None:
         return False
+    had_session = LOOKUP_KEY in context.user_data or DRAFT_KEY in context.user_data
     context.user_data.pop(LOOKUP_KEY, None)
-    return isinstance(context.user_data.pop(DRAFT_KEY, None), Draft)
+    had_draft = isinstance(context.user_data.pop(DRAFT_KEY, None), Draft)
+    if had_session:
+        context.user_data[ENDED_KEY] = time.monotonic()
+    return had_draft
+
+
+def recently_in_flow(user_data: dict[Any, Any] | None) -> bool:
+    """Whether this person's report or status flow ended (or timed out) within ``AFTER_FLOW_SECONDS``."""
+    ended = (user_data or {}).get(ENDED_KEY)
+    return isinstance(ended, float) and time.monotonic() - ended < AFTER_FLOW_SECONDS
+
+
+def take_expired_notice(user_data: dict[Any, Any] | None) -> bool:
+    """True once after a draft timed out (recently): the next text gets "草稿已过期" instead of an answer."""
+    if user_data is None:
+        return False
+    expired = user_data.pop(EXPIRED_KEY, None)
+    return isinstance(expired, float) and time.monotonic() - expired < AFTER_FLOW_SECONDS
 
 
 # Rendering (pure)
@@ -428,6 +463,8 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The idle timeout: the draft (or receipt code) is dropped and the user told so."""
     had_draft = _forget(context)
+    if had_draft and context.user_data is not None:
+        context.user_data[EXPIRED_KEY] = time.monotonic()
     chat = update.effective_chat
     if chat is None:
         return
@@ -462,10 +499,33 @@ async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or not message.text:
         return
+    if find_code(message.text) is not None or (context.args and message.text.lower().startswith("/status")):
+        await code_in_group(update, context)
+        return
     command = message.text.split()[0].split("@")[0].lstrip("/").lower()
     payload = "status" if command == "status" else "report"
     template = texts.STATUS_IN_GROUP if payload == "status" else texts.REPORT_IN_GROUP
     await message.reply_text(template.format(link=deep_link(context.bot.username, payload)))
+
+
+async def code_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A receipt code in a group: delete it at once and say, without quoting it, to ask in private."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return
+    await _delete_one(context, message)
+    await context.bot.send_message(chat.id, texts.CODE_IN_GROUP)
+
+
+async def status_from_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """A private text holding a receipt code, outside any flow: delete it and treat it as /status CODE."""
+    message = update.effective_message
+    if message is None or report_service(context) is None:
+        return END
+    code = find_code(message.text or "") or ""
+    await _delete_one(context, message)
+    return await _look_up(update, context, code)
 
 
 async def _missing_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -807,9 +867,11 @@ async def _look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str
         view = await asyncio.to_thread(service.status, code.strip())
     except BadReceipt as error:
         limits.failed(user_id)
-        _user_data(context)[LOOKUP_KEY] = Lookup()
+        # Leave status mode: the next ordinary question must not be taken (and deleted) as a code; a text
+        # shaped like a code is still looked up, by the conversation's entry point.
+        _forget(context)
         await context.bot.send_message(chat.id, texts.STATUS_WRONG_CODE.format(reason=describe(error)))
-        return STATUS_CODE
+        return END
     except ReportError as error:
         _forget(context)
         await context.bot.send_message(chat.id, describe(error))
@@ -948,6 +1010,7 @@ def conversation(settings: Settings | None = None) -> ConversationHandler[Any]:
                 CommandHandler("start", start_report, filters=PRIVATE & _REPORT_PAYLOAD),
                 CommandHandler("status", start_status, filters=PRIVATE),
                 CommandHandler("start", start_status, filters=PRIVATE & _STATUS_PAYLOAD),
+                MessageHandler(PRIVATE & TYPED & HAS_CODE, status_from_text),
             ],
             states=states,
             fallbacks=[
@@ -972,6 +1035,7 @@ def outside_handlers() -> list[BaseHandler[Update, Any, Any]]:
     return [
         CommandHandler("report", in_group, filters=GROUPS),
         CommandHandler("status", in_group, filters=GROUPS),
+        MessageHandler(GROUPS & (filters.TEXT | filters.CAPTION) & HAS_CODE, code_in_group),
         CommandHandler("cancel", nothing_to_cancel, filters=NEW),
         CallbackQueryHandler(stale_button, pattern=r"^(rp|st):"),
     ]

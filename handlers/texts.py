@@ -108,6 +108,8 @@ COMMANDS_DEFAULT = [
 REPORT_IN_GROUP = (
     "为保护您的隐私，问题线索只在与我的私聊中受理，本群中不接收任何内容。请点这里在私聊中开始：{link}"
 )
+CODE_IN_GROUP = "请私聊机器人查询。为保护您，含回执码的消息已删除，请不要在群里发送回执码。"
+DRAFT_EXPIRED = "草稿已过期，没有提交任何内容。如需反映问题线索，请重新发送 /report。"
 STATUS_IN_GROUP = "请在与我的私聊中凭回执码查询，不要在群里发送回执码：{link}"
 REPORT_INTRO = (
     "<b>匿名反映问题线索</b>\n"
@@ -185,7 +187,7 @@ STATUS_ASK_CODE = (
     "请发送您的回执码（形如 7KQ2-M9XD-4HTV-Z0CB-1NRW）。读取后我会立即删除这条消息。发送 /cancel 取消。"
 )
 STATUS_CODE_EXPECTED = "请用文字发送回执码，或发送 /cancel 取消。"
-STATUS_WRONG_CODE = "{reason}\n发送 /cancel 取消。"
+STATUS_WRONG_CODE = "{reason}\n请直接重新发送回执码再试；其他消息会照常当作问题回答。"
 STATUS_VIEW = "<b>办理进度：{status}</b>\n提交日期：{day}"
 STATUS_ADDITIONS = "您已补充情况 {count} 次。"
 STATUS_REPLIES_HEADER = "<b>审阅人员的回复</b>"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import tempfile
 import unicodedata
@@ -57,6 +58,21 @@ def normalize(text: str) -> str | None:
     if len(canonical) != CODE_SYMBOLS or any(ch not in ALPHABET for ch in canonical):
         return None
     return canonical
+
+
+_SEPARATORS = r"[\s\-‐‑‒–—―−_]*"
+# Five groups of four symbols with optional separators, not inside a longer run of letters and digits.
+_CODE_IN_TEXT = re.compile(rf"(?<![0-9A-Z])([0-9A-Z]{{4}}(?:{_SEPARATORS}[0-9A-Z]{{4}}){{4}})(?![0-9A-Z])")
+
+
+def find_code(text: str) -> str | None:
+    """The canonical form of a receipt code written anywhere in ``text`` (inside a sentence too), or ``None``."""
+    folded = unicodedata.normalize("NFKC", text or "").upper()
+    for match in _CODE_IN_TEXT.finditer(folded):
+        canonical = normalize(match.group(1))
+        if canonical is not None:
+            return canonical
+    return None
 
 
 class ReceiptKeys:

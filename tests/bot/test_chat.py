@@ -92,3 +92,15 @@ async def test_refusals_are_logged(service: ChatService) -> None:
     reply = await service.ask(8, "qwzx")
     assert reply.answer.refused
     assert [e.question for e in service.unanswered.top()] == ["qwzx"]
+
+
+async def test_a_refused_text_holding_a_receipt_code_is_never_logged(service: ChatService) -> None:
+    reply = await service.ask(9, "qwzx ABCD-EFGH-JKMN-PQRS-TVWX")
+    assert reply.answer.refused
+    assert service.unanswered.top() == []
+
+
+async def test_refusals_can_be_kept_out_of_the_log(service: ChatService) -> None:
+    reply = await service.ask(10, "qwzx", record=False)
+    assert reply.answer.refused
+    assert service.unanswered.top() == []

@@ -650,3 +650,60 @@ async def test_messages_stay_when_deleting_is_switched_off(tmp_path: Path) -> No
         chat = 617
         await report(bot, chat)
         assert bot.api.deleted(chat) == []
+
+
+# Leaks found in the adversarial review (issue 11)
+
+
+async def test_text_after_a_timed_out_draft_is_not_taken_as_a_question(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, reports_draft_minutes=0.02) as bot:  # 1.2 s
+        chat = 631
+        intro = await begin(bot, chat)
+        await bot.press(chat, intro.message_id, "rp:cat:gifts", _is("第2步"))
+        notice = await bot.reply(chat, bot.api.mark())
+        assert notice.text == texts.REPORT_TIMEOUT.format(minutes="0.02")
+        # The reporter goes on typing the report: it is neither answered nor reaches the Q&A or its log.
+        expired = await bot.say(chat, "张三是我们科室的，他经常迟到早退，还在外面开公司。")
+        assert expired.text == texts.DRAFT_EXPIRED
+        assert not bot.leaked_to_qa(chat)
+        # Only once: the next text is a question again (answered, but kept out of the unanswered log).
+        later = await bot.say(chat, "公车能私用吗")
+        assert later.text != texts.DRAFT_EXPIRED
+
+
+async def test_a_receipt_code_inside_a_sentence_is_deleted_and_looked_up(bot: Bot) -> None:
+    chat = 632
+    code = await report(bot, chat)
+    view = await bot.say(chat, f"我的回执码是 {code.lower()}，查询进度")
+    assert "办理进度" in view.text, view.text
+    assert view.buttons() == [(texts.STATUS_ADD, "st:add"), (texts.STATUS_DONE, "st:end")]
+    typed = {m["message_id"] for m in bot.api.user_messages(chat) if code.lower() in (m.get("text") or "")}
+    assert typed and typed <= {message_id for _, message_id in bot.api.deleted(chat)}
+    assert not bot.leaked_to_qa(chat)
+
+
+async def test_a_receipt_code_in_a_group_is_deleted_and_never_quoted(bot: Bot) -> None:
+    code = await report(bot, 633)
+    group = -1001633
+    member = {"chat_type": "supergroup", "chat_title": "纪检干部群", "user_id": 634}
+    for text in (f"查一下进度 {code}", f"/status {code}", f"/status@qingfeng_test_bot {code}"):
+        reply = await bot.say(group, text, **member)
+        assert reply.text == texts.CODE_IN_GROUP
+        assert code not in reply.text
+        assert "reply_to_message_id" not in reply.params and "reply_parameters" not in reply.params
+    typed = {m["message_id"] for m in bot.api.user_messages(group) if code in (m.get("text") or "")}
+    assert len(typed) == 3 and typed <= {message_id for _, message_id in bot.api.deleted(group)}
+
+
+async def test_after_a_wrong_code_an_ordinary_question_is_not_taken_as_a_code(bot: Bot) -> None:
+    chat = 635
+    code = await report(bot, chat)
+    await bot.say(chat, "/status")
+    wrong = await bot.say(chat, "0000-0000-0000-0000-0000")
+    assert wrong.text.startswith("回执码不正确"), wrong.text
+    question = await bot.say(chat, "公车能私用吗")
+    assert not question.text.startswith("回执码"), question.text
+    asked = [m for m in bot.api.user_messages(chat) if m.get("text") == "公车能私用吗"]
+    assert asked and asked[0]["message_id"] not in {message_id for _, message_id in bot.api.deleted(chat)}
+    # A code typed now is still looked up.
+    assert "办理进度" in (await bot.say(chat, code)).text

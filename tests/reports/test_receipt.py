@@ -16,6 +16,7 @@ from reports.receipt import (
     ALPHABET,
     SCRYPT_SALT,
     ReceiptKeys,
+    find_code,
     load_or_create_secret,
     new_code,
     normalize,
@@ -132,3 +133,38 @@ def test_a_malformed_secret_is_an_error_never_replaced(tmp_path: Path, content: 
     with pytest.raises(KeyFileError):
         load_or_create_secret(path)
     assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{code}",
+        "我的回执码是 {code}，查询进度",
+        "回执码：{lower}，帮我查一下",
+        "{spaced}",
+        "{plain}是我的码",
+        "{fullwidth}",
+    ],
+)
+def test_a_code_is_found_anywhere_in_a_message(template: str) -> None:
+    code = new_code()
+    canonical = code.replace("-", "")
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) if c != "-" else "－" for c in code)
+    text = template.format(
+        code=code, lower=code.lower(), spaced=code.replace("-", " "), plain=canonical, fullwidth=fullwidth
+    )
+    assert find_code(text) == canonical
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "张三是我们科室的，他经常迟到早退",
+        "ABCD-EFGH-JKMN-PQRS",  # four groups only
+        "ABCD-EFGH-JKMN-PQRS-TVWXY",  # a longer run is not a code
+        "订单号 20261202123456789012345",
+        "",
+    ],
+)
+def test_ordinary_text_holds_no_code(text: str) -> None:
+    assert find_code(text) is None
