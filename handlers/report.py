@@ -863,10 +863,12 @@ async def _look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str
     limits = report_limits(context).lookups
     user_id = _user_id(update)
     try:
-        limits.check(user_id)
+        # Counted before the slow hash, so concurrent lookups cannot slip past the limit.
+        delay = limits.attempt(user_id)
+        if delay:
+            await asyncio.sleep(delay)  # much guessing overall: slower for everyone, refused for no one
         view = await asyncio.to_thread(service.status, code.strip())
     except BadReceipt as error:
-        limits.failed(user_id)
         # Leave status mode: the next ordinary question must not be taken (and deleted) as a code; a text
         # shaped like a code is still looked up, by the conversation's entry point.
         _forget(context)

@@ -8,6 +8,7 @@ all counts, which is the price of keeping nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -92,54 +93,68 @@ class DailyLimiter:
 
 
 class FailureLimiter:
-    """Slows guessing of receipt codes: per-person and global caps on failed lookups in a sliding window."""
+    """Slows guessing of receipt codes without ever locking a code's owner out through others' failures.
+
+    Every lookup is counted as a failure *before* the slow hash, atomically (``attempt``), and un-counted only
+    when its own code turns out right (``succeeded``): concurrent lookups cannot slip past the cap, and a
+    person's earlier failures never reset. Per person: at most ``max_failures`` in the window, then refused.
+    Everyone together: past ``global_max`` failures in the window each lookup is delayed — longer the more
+    guessing there is, up to ``max_delay`` seconds — but never refused, so a correct code always gets through.
+    """
 
     def __init__(
         self,
         max_failures: int = 5,
         window_seconds: float = 3600,
         global_max: int = 100,
+        max_delay: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
         clock: DayClock = china_today,
     ) -> None:
-        if max_failures < 1 or global_max < 1 or window_seconds <= 0:
+        if max_failures < 1 or global_max < 1 or window_seconds <= 0 or max_delay < 0:
             raise ValueError("limits must be positive")
         self.max_failures = max_failures
         self.window_seconds = window_seconds
         self.global_max = global_max
+        self.max_delay = max_delay
         self._monotonic = monotonic
         self._names = _DailyPseudonyms(clock)
         self._failures: dict[bytes, deque[float]] = {}
-        # Times only, no pseudonyms, so it may outlive the day key; it caps guessing spread over many accounts.
+        # Times only, no pseudonyms, so it may outlive the day key; it measures guessing over many accounts.
         self._all: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def check(self, user_id: int) -> None:
-        """Raise ``TooManyAttempts("lookups", seconds)`` if this person, or everyone together, failed too often."""
-        with self._lock:
-            now = self._monotonic()
-            name = self._current(user_id, now)
-            mine = self._failures.get(name)
-            waits = []
-            if mine is not None and len(mine) >= self.max_failures:
-                waits.append(self._wait(mine, self.max_failures, now))
-            if len(self._all) >= self.global_max:
-                waits.append(self._wait(self._all, self.global_max, now))
-            if waits:
-                raise TooManyAttempts("lookups", max(waits))
+    def attempt(self, user_id: int) -> float:
+        """Count one lookup as a failure now; the seconds to wait before checking the code.
 
-    def failed(self, user_id: int) -> None:
-        """Record one wrong receipt code from this person."""
+        Raises ``TooManyAttempts("lookups", seconds)`` (nothing counted) when this person failed too often.
+        """
         with self._lock:
             now = self._monotonic()
             name = self._current(user_id, now)
-            self._failures.setdefault(name, deque()).append(now)
+            mine = self._failures.setdefault(name, deque())
+            if len(mine) >= self.max_failures:
+                raise TooManyAttempts("lookups", self._wait(mine, self.max_failures, now))
+            mine.append(now)
             self._all.append(now)
+            return self._delay()
 
     def succeeded(self, user_id: int) -> None:
-        """Forget this person's failures (the global count stays: it measures guessing overall)."""
+        """The code of this person's latest attempt was right: that attempt is not a failure after all."""
         with self._lock:
-            self._failures.pop(self._current(user_id, self._monotonic()), None)
+            now = self._monotonic()
+            mine = self._failures.get(self._current(user_id, now))
+            if mine:
+                stamp = mine.pop()
+                with contextlib.suppress(ValueError):
+                    self._all.remove(stamp)
+
+    def _delay(self) -> float:
+        # Grows linearly from 0 at the global cap to max_delay at twice the cap, and stays there.
+        excess = len(self._all) - self.global_max
+        if excess <= 0:
+            return 0.0
+        return min(self.max_delay, self.max_delay * excess / self.global_max)
 
     def snapshot(self) -> dict[str, int]:
         """Failures in the window by pseudonym (hex), plus ``"*"`` for everyone; holds no user id."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 
@@ -89,57 +90,84 @@ def test_failures_per_person_block_until_the_window_passes() -> None:
     tick = Ticker()
     limiter = FailureLimiter(max_failures=3, window_seconds=600, global_max=100, monotonic=tick, clock=Day())
     for _ in range(3):
-        limiter.check(USER)
-        limiter.failed(USER)
+        assert limiter.attempt(USER) == 0.0
         tick.now += 10
     with pytest.raises(TooManyAttempts) as caught:
-        limiter.check(USER)
+        limiter.attempt(USER)
     assert caught.value.what == "lookups"
     assert caught.value.retry_after_seconds == 600 - 30  # until the first failure leaves the window
-    limiter.check(OTHER)  # someone else is not affected
+    limiter.attempt(OTHER)  # someone else is not affected
     _holds_no_id(limiter, USER, OTHER)
     tick.now += 570
-    limiter.check(USER)
+    limiter.attempt(USER)
 
 
-def test_success_clears_the_persons_failures() -> None:
-    tick = Ticker()
-    limiter = FailureLimiter(max_failures=2, monotonic=tick, clock=Day())
-    limiter.failed(USER)
-    limiter.succeeded(USER)
-    limiter.failed(USER)
-    limiter.check(USER)
-    limiter.failed(USER)
+def test_a_right_code_does_not_wipe_earlier_failures() -> None:
+    # Alternating with one's own valid code used to reset the count and so bypass the cap.
+    limiter = FailureLimiter(max_failures=2, monotonic=Ticker(), clock=Day())
+    limiter.attempt(USER)  # wrong
+    limiter.attempt(USER)
+    limiter.succeeded(USER)  # right: only this attempt is un-counted
+    limiter.attempt(USER)  # wrong
     with pytest.raises(TooManyAttempts):
-        limiter.check(USER)
+        limiter.attempt(USER)
 
 
-def test_global_cap_slows_guessing_spread_over_many_accounts() -> None:
+def test_concurrent_lookups_cannot_slip_past_the_cap() -> None:
+    limiter = FailureLimiter(max_failures=5, clock=Day())
+    barrier = threading.Barrier(50)
+    allowed: list[bool] = []
+
+    def one() -> None:
+        barrier.wait()
+        try:
+            limiter.attempt(USER)
+            allowed.append(True)
+        except TooManyAttempts:
+            allowed.append(False)
+
+    threads = [threading.Thread(target=one) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert allowed.count(True) == 5
+
+
+def test_guessing_over_many_accounts_slows_lookups_but_never_refuses_a_right_code() -> None:
     tick = Ticker()
-    limiter = FailureLimiter(max_failures=5, window_seconds=3600, global_max=10, monotonic=tick, clock=Day())
-    for user_id in range(10):
-        limiter.check(user_id)
-        limiter.failed(user_id)
-        tick.now += 1
-    with pytest.raises(TooManyAttempts) as caught:
-        limiter.check(10_000)
-    assert caught.value.retry_after_seconds == 3600 - 10
-    assert limiter.snapshot()["*"] == 10
+    limiter = FailureLimiter(
+        max_failures=5, window_seconds=3600, global_max=10, max_delay=4.0, monotonic=tick, clock=Day()
+    )
+    for user_id in range(20):  # 20 throw-away accounts, 5 wrong codes each
+        for _ in range(5):
+            limiter.attempt(user_id)
+    # The owner of a real code is slowed down, not locked out.
+    delay = limiter.attempt(USER)
+    assert delay == 4.0
+    limiter.succeeded(USER)
+    assert limiter.snapshot()["*"] == 100
     tick.now += 3600
-    limiter.check(10_000)
-    assert limiter.snapshot() == {"*": 0}
+    assert limiter.attempt(USER) == 0.0
+    assert limiter.snapshot()["*"] == 1
+
+
+def test_the_delay_grows_with_the_guessing() -> None:
+    limiter = FailureLimiter(max_failures=1, global_max=10, max_delay=4.0, monotonic=Ticker(), clock=Day())
+    delays = [limiter.attempt(user_id) for user_id in range(25)]
+    assert delays[:10] == [0.0] * 10
+    assert delays[10] == pytest.approx(0.4) and delays[14] == pytest.approx(2.0)
+    assert delays[19:] == [4.0] * 6
 
 
 def test_a_new_day_forgets_pseudonyms_but_not_the_global_count() -> None:
     tick, day = Ticker(), Day()
     limiter = FailureLimiter(max_failures=2, global_max=3, monotonic=tick, clock=day)
-    limiter.failed(USER)
-    limiter.failed(USER)
+    limiter.attempt(USER)
+    limiter.attempt(USER)
     before = limiter.snapshot()
     day.next()
-    limiter.check(USER)  # yesterday's pseudonym cannot be linked to today's
-    limiter.failed(USER)
+    limiter.attempt(USER)  # yesterday's pseudonym cannot be linked to today's
     after = limiter.snapshot()
     assert after["*"] == 3 and set(after) - {"*"} and (set(after) - {"*"}).isdisjoint(before)
-    with pytest.raises(TooManyAttempts):
-        limiter.check(OTHER)
+    assert limiter.attempt(OTHER) > 0  # past the global cap: slower, not refused
