@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,6 +86,22 @@ def _status_key(text: str | None) -> str | None:
         return None
     by_label = {label: key for key, label in STATUSES.items()}
     return by_label.get(text.strip(), text.strip())
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with control and bidi/format characters made visible (``\\x1b``, ``<U+202E>``); newlines kept."""
+    out = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in "\n\t":
+            out.append(ch)
+        elif category == "Cc":
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"<U+{ord(ch):04X}>")
+        elif category in ("Cf", "Zl", "Zp", "Co", "Cs", "Cn"):
+            out.append(f"<U+{ord(ch):04X}>")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _size(n: int) -> str:
@@ -180,22 +197,23 @@ def _reports_show(reviewer: Reviewer, settings: Settings, args: argparse.Namespa
         }
         print(json.dumps(document, ensure_ascii=False, indent=2))
         return EXIT_OK
+    # Everything below was typed by a reporter: shown so that it cannot drive the reviewer's terminal.
     print(f"编号：{d.id}")
     print(f"日期：{d.day}    状态：{STATUSES.get(d.status, d.status)}")
     print(f"类别：{CATEGORIES.get(d.category, d.category)}")
-    print(f"被反映人或单位：{d.subject or '（未填写）'}")
-    print(f"时间地点：{d.when_where or '（未填写）'}")
-    print(f"问题详情：\n{d.details}")
+    print(f"被反映人或单位：{terminal_safe(d.subject) or '（未填写）'}")
+    print(f"时间地点：{terminal_safe(d.when_where) or '（未填写）'}")
+    print(f"问题详情：\n{terminal_safe(d.details)}")
     if d.attachments:
         print("附件（用 qingfeng reports export 导出文件）：")
         for i, a in enumerate(d.attachments, start=1):
             warning = f"  ⚠ {a.warning}" if a.warning else ""
-            print(f"  {i}. {a.filename}（{a.media_type}，{_size(len(a.data))}）{warning}")
+            print(f"  {i}. {terminal_safe(a.filename)}（{a.media_type}，{_size(len(a.data))}）{warning}")
     if d.thread:
         print("往来：")
         for m in d.thread:
             who = "反映人补充" if m.kind == "addition" else "审阅人答复"
-            print(f"  {m.day} {who}：{m.text}")
+            print(f"  {m.day} {who}：{terminal_safe(m.text)}")
     return EXIT_OK
 
 

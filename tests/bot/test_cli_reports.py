@@ -157,3 +157,25 @@ def test_a_key_that_is_not_a_recipient_cannot_read(keyed: tuple[Path, Path], tmp
     assert row["category"] == ""
     shown = run(data_dir, "show", row["id"], "--key", str(stranger))
     assert shown.returncode == 1 and "无法解密" in shown.stderr and DETAILS not in shown.stdout
+
+
+def test_show_renders_escape_sequences_nul_and_bidi_visibly(keyed: tuple[Path, Path]) -> None:
+    data_dir, key = keyed
+    hostile = "正文\x1b]2;pwned\x07\x1b[2J清屏\x00空\u202e反转\u2066隔离"
+    settings = load_settings({"data_dir": data_dir})
+    engine = build_engine(settings)
+    try:
+        build_reports(settings, engine).submit(
+            ReportDraft(category="other", details=hostile + "，后面是详细情况。", subject="某\x1b[31m局")
+        )
+    finally:
+        engine.dispose()
+    [row] = [
+        json.loads(line) for line in run(data_dir, "list", "--json", "--key", str(key)).stdout.splitlines()
+    ]
+    shown = run(data_dir, "show", row["id"], "--key", str(key))
+    assert shown.returncode == 0, shown.stderr
+    for raw in ("\x1b", "\x07", "\x00", "\u202e", "\u2066"):
+        assert raw not in shown.stdout
+    assert "\\x1b]2;pwned\\x07\\x1b[2J清屏\\x00空<U+202E>反转<U+2066>隔离" in shown.stdout
+    assert "某\\x1b[31m局" in shown.stdout
