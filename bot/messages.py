@@ -119,6 +119,9 @@ def _describe_report(error: ReportError) -> str:
         case AttachmentRejected(filename=name, reason="too_large", limit=limit):
             size = f"（上限 {limit // (1024 * 1024)} MB）" if limit else ""
             return f"文件太大：{name}{size}"
+        case AttachmentRejected(filename=name, reason="too_many_pixels", limit=limit):
+            megapixels = f"（上限 {limit // 1_000_000} 百万像素）" if limit else ""
+            return f"图片尺寸太大：{name}{megapixels}。请截取需要的部分或缩小后再发送。"
         case AttachmentRejected(filename=name, reason="executable"):
             return f"出于安全考虑，不接受可执行文件：{name}"
         case AttachmentRejected(filename=name, reason="unreadable"):

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -132,6 +133,11 @@ def sanitize(filename: str, data: bytes, declared_type: str | None = None) -> At
     kind = detect_type(data)
     if kind == EXECUTABLE:
         raise AttachmentRejected(filename, "executable")
+    with _ONE_AT_A_TIME:
+        return _clean(filename, kind, data)
+
+
+def _clean(filename: str, kind: str, data: bytes) -> Attachment:
     if kind in (JPEG, PNG, WEBP, GIF):
         return _clean_image(filename, kind, data)
     if kind == PDF:
@@ -189,12 +195,20 @@ def _decode_text(data: bytes) -> str | None:
 
 _PIL_FORMATS = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP", GIF: "GIF"}
 _PNG_MODES = frozenset({"1", "L", "LA", "RGB", "RGBA", "I;16"})
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo is larger than any phone camera takes
+# One attachment is cleaned at a time in the whole process: decoding is the memory-hungry step, and five
+# large images at once pushed the bot from 0.9 to 6.7 GB.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def _clean_image(filename: str, kind: str, data: bytes) -> Attachment:
     out_type = PNG if kind == GIF else kind
     try:
         with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[kind]]) as image:
+            # Opening reads the header only. A 580 KB PNG can declare 150 megapixels, which takes seconds and
+            # more than a gigabyte to decode: refuse by the declared size, before decoding anything.
+            if image.width * image.height > MAX_PIXELS:
+                raise AttachmentRejected(filename, "too_many_pixels", limit=MAX_PIXELS)
             # A JPEG with several frames is an MPO (phone depth maps, previews): the first is the photo.
             if kind != JPEG and getattr(image, "is_animated", False):
                 raise AttachmentRejected(filename, "unsupported")

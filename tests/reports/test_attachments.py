@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 import time
 import zipfile
 
@@ -19,6 +21,7 @@ from reports.attachments import (
     EXECUTABLE,
     GIF,
     JPEG,
+    MAX_PIXELS,
     PDF,
     PNG,
     SUPPORTED_DESCRIPTION,
@@ -29,8 +32,10 @@ from reports.attachments import (
     detect_type,
     sanitize,
 )
+from bot.messages import describe
 from reports.errors import AttachmentRejected
 from reports.model import MAX_ATTACHMENT_BYTES
+from tests.conftest import ROOT
 from tests.reports import samples
 
 # What would give away the camera, its owner or where the photo was taken.
@@ -463,3 +468,55 @@ def test_supported_description_names_every_supported_kind() -> None:
     assert {JPEG, PNG, WEBP, GIF, PDF, DOCX, TEXT} == SUPPORTED_TYPES
     for word in ("JPG", "PNG", "WebP", "GIF", "PDF", ".docx", "文本"):
         assert re.search(re.escape(word), SUPPORTED_DESCRIPTION)
+
+
+def _huge_png(width: int, height: int) -> bytes:
+    # One bit per pixel while building it: a 150-megapixel canvas is 19 MB here, a few hundred KB as PNG.
+    out = io.BytesIO()
+    Image.new("1", (width, height), 1).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_an_image_with_too_many_pixels_is_refused_before_decoding() -> None:
+    data = _huge_png(8000, 6000)  # 48 megapixels
+    assert len(data) < 2 * 1024 * 1024
+    started = time.perf_counter()
+    with pytest.raises(AttachmentRejected) as caught:
+        sanitize("big.png", data)
+    assert caught.value.reason == "too_many_pixels" and caught.value.limit == MAX_PIXELS
+    assert time.perf_counter() - started < 2.0  # a decode would take seconds
+    assert "图片尺寸太大" in describe(caught.value)
+
+
+def test_an_image_just_under_the_cap_is_kept() -> None:
+    kept = sanitize("wide.png", _huge_png(4000, 2500))  # 10 megapixels
+    assert kept.media_type == "image/png"
+
+
+_MEMORY_PROBE = """
+import io, resource, sys
+from PIL import Image
+from reports.attachments import sanitize
+from reports.errors import AttachmentRejected
+out = io.BytesIO()
+Image.new("1", (12248, 12248), 1).save(out, "PNG")  # 150 megapixels, as in the review
+data = out.getvalue()
+del out
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for _ in range(5):
+    try:
+        sanitize("bomb.png", data)
+    except AttachmentRejected as error:
+        assert error.reason == "too_many_pixels"
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) // 1024)
+"""
+
+
+def test_five_pixel_bombs_cost_no_memory() -> None:
+    # In a fresh process, so that the peak is this test's alone (decoding one took 1.18 GB).
+    result = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) < 50  # MB of peak growth while handling the five
