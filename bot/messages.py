@@ -122,6 +122,11 @@ def _describe_report(error: ReportError) -> str:
         case AttachmentRejected(filename=name, reason="too_many_pixels", limit=limit):
             megapixels = f"（上限 {limit // 1_000_000} 百万像素）" if limit else ""
             return f"图片尺寸太大：{name}{megapixels}。请截取需要的部分或缩小后再发送。"
+        case AttachmentRejected(filename=name, reason="cannot_clean"):
+            return (
+                f"这个文件无法检查和清理（可能设置了打开密码）：{name}。"
+                "请去掉密码或另存一份普通 PDF 后再发送，也可以截图发送。"
+            )
         case AttachmentRejected(filename=name, reason="executable"):
             return f"出于安全考虑，不接受可执行文件：{name}"
         case AttachmentRejected(filename=name, reason="unreadable"):

@@ -12,9 +12,9 @@ first bytes — never from the name or the MIME type, which the sender chooses �
 * **PDF** is rewritten page by page into a new file without the document information dictionary,
   without XMP packets (document, page and image level), without scripts, launch actions and embedded
   files, without annotation authors, and with EXIF/XMP segments cut out of embedded JPEG images. A PDF
-  that can be opened but not rewritten (encrypted with a password, or a structure pypdf chokes on) is
-  kept as sent, with a warning to reviewers: its content is still evidence. One that cannot be opened
-  at all is ``unreadable``.
+  that cannot be rewritten (locked with an open password, or a structure pypdf chokes on) is refused as
+  ``cannot_clean``: kept as sent it would carry its scripts and embedded files to reviewers. One that
+  cannot be opened at all is ``unreadable``.
 * **DOCX** is rewritten entry by entry: core, extended (company, manager) and custom properties are
   emptied, embedded JPEG/PNG pictures lose their metadata, the path of an attached template is
   removed, and zip timestamps are reset. Tracked changes and comments carry author names inside the
@@ -36,6 +36,7 @@ import io
 import re
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,12 +58,12 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TEXT = "text/plain"
 ZIP = "application/zip"  # any other zip: xlsx, pptx, docm, archives
 EXECUTABLE = "application/x-executable"  # programs, scripts, Android/Java packages
+CORRUPT = "application/x-corrupt"  # a container whose compressed data is damaged
 
 SUPPORTED_TYPES = frozenset({JPEG, PNG, WEBP, GIF, PDF, DOCX, TEXT})
 SUPPORTED_DESCRIPTION = "图片（JPG、PNG、WebP、静态 GIF）、PDF、Word 文档（.docx）、纯文本（.txt）"
 
 # Notes for reviewers (Attachment.warning), in the reviewers' language.
-WARNING_NOT_CLEANED = "该文件已加密或结构特殊，未能清除元数据，可能包含作者等信息。"
 WARNING_METADATA_LEFT = "该文件的元数据未能完全清除，可能包含作者信息。"
 WARNING_REVISIONS = "该文档含有修订记录或批注，其中可能包含作者姓名。"
 WARNING_EMBEDDED = "该文档中嵌入的部分文件或对象未能清除元数据，可能包含作者信息。"
@@ -133,11 +134,13 @@ def sanitize(filename: str, data: bytes, declared_type: str | None = None) -> At
     kind = detect_type(data)
     if kind == EXECUTABLE:
         raise AttachmentRejected(filename, "executable")
+    if kind == CORRUPT:
+        raise AttachmentRejected(filename, "unreadable")
     with _ONE_AT_A_TIME:
         return _clean(filename, kind, data)
 
 
-def _clean(filename: str, kind: str, data: bytes) -> Attachment:
+def _clean(filename: str, kind: str | None, data: bytes) -> Attachment:
     if kind in (JPEG, PNG, WEBP, GIF):
         return _clean_image(filename, kind, data)
     if kind == PDF:
@@ -169,6 +172,8 @@ def _zip_type(data: bytes) -> str:
                 return ZIP
             # Macro-enabled documents and templates declare other content types and stay unsupported.
             return DOCX if _DOCX_MAIN in archive.read(info) else ZIP
+    except zlib.error:
+        return CORRUPT  # a damaged deflate stream: say "unreadable", not "unsupported"
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError, ValueError, EOFError):
         return ZIP
 
@@ -378,17 +383,21 @@ def _clean_pdf(filename: str, data: bytes) -> Attachment:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not _decrypt_without_password(reader):
-            return Attachment(_NEUTRAL_NAMES[PDF], PDF, data, WARNING_NOT_CLEANED)
+            # Locked with a password: nothing in it can be checked, scripts and embedded programs included.
+            raise AttachmentRejected(filename, "cannot_clean")
         if len(reader.pages) == 0:
             raise ValueError("no pages")
+    except AttachmentRejected:
+        raise
     except Exception as exc:  # pypdf raises many kinds on damaged files
         raise AttachmentRejected(filename, "unreadable") from exc
     traces = _pdf_metadata_strings(reader)
     try:
         cleaned, incomplete = _rewrite_pdf(reader)
-    except Exception:
-        # Readable but not rewritable: the content is still evidence, so keep it and tell reviewers.
-        return Attachment(_NEUTRAL_NAMES[PDF], PDF, data, WARNING_NOT_CLEANED)
+    except Exception as exc:
+        # Readable but not rewritable: kept as sent it would reach reviewers with whatever active content it
+        # holds, so it is refused; the reporter can send a screenshot or a re-saved copy instead.
+        raise AttachmentRejected(filename, "cannot_clean") from exc
     if incomplete or _contains_any(cleaned, traces):
         return Attachment(_NEUTRAL_NAMES[PDF], PDF, cleaned, WARNING_METADATA_LEFT)
     return Attachment(_NEUTRAL_NAMES[PDF], PDF, cleaned)
@@ -398,7 +407,7 @@ def _decrypt_without_password(reader: PdfReader) -> bool:
     """Open a PDF that only has an owner password (print/copy restrictions), as viewers do."""
     try:
         return reader.decrypt("") != PasswordType.NOT_DECRYPTED
-    except Exception:  # AES needs an optional crypto library; unsupported algorithms raise
+    except Exception:  # an unsupported algorithm raises (AES needs `cryptography`, a dependency)
         return False
 
 

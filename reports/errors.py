@@ -24,7 +24,7 @@ class AttachmentRejected(ReportError):
     def __init__(self, filename: str, reason: str, limit: int | None = None) -> None:
         super().__init__(f"{filename}: {reason}")
         self.filename = filename
-        self.reason = reason  # "unsupported", "too_large", "too_many_pixels", "unreadable", "executable"
+        self.reason = reason  # "unsupported", "too_large", "too_many_pixels", "unreadable", "cannot_clean", "executable"
         self.limit = limit
 
 

@@ -12,9 +12,10 @@ import zipfile
 import pytest
 from docx import Document
 from PIL import Image, ImageChops, ImageOps, ImageStat
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject
 
+from bot.messages import describe
 from reports import attachments
 from reports.attachments import (
     DOCX,
@@ -32,7 +33,6 @@ from reports.attachments import (
     detect_type,
     sanitize,
 )
-from bot.messages import describe
 from reports.errors import AttachmentRejected
 from reports.model import MAX_ATTACHMENT_BYTES
 from tests.conftest import ROOT
@@ -259,13 +259,33 @@ def test_pdf_restricted_by_an_owner_password_only_is_still_cleaned() -> None:
     assert not reader.is_encrypted and not reader.metadata and len(reader.pages) == 2
 
 
-def test_pdf_locked_with_a_password_is_kept_as_sent_with_a_warning() -> None:
-    original = samples.encrypted_pdf(user_password="secret")
+def test_pdf_locked_with_a_password_is_refused_not_passed_on_unchecked() -> None:
+    # Kept as sent, it reached reviewers with its JavaScript, launch action and embedded program intact.
+    rejected = rejection(samples.encrypted_pdf(user_password="secret"), "material.pdf")
+    assert rejected.reason == "cannot_clean"
+    assert "无法检查和清理" in describe(rejected)
 
-    result = sanitize("material.pdf", original)
 
-    assert (result.filename, result.media_type, result.data) == ("document.pdf", PDF, original)
-    assert result.warning == attachments.WARNING_NOT_CLEANED
+def test_aes_pdf_with_an_owner_password_only_is_cleaned() -> None:
+    writer = PdfWriter(clone_from=io.BytesIO(samples.pdf_with_metadata()))
+    writer.encrypt(user_password="", owner_password="owner", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    result = sanitize("material.pdf", out.getvalue())
+    reader = PdfReader(io.BytesIO(result.data))
+    assert not reader.is_encrypted and not reader.metadata
+
+
+def test_docx_with_a_corrupt_deflate_stream_is_unreadable_with_a_clear_message() -> None:
+    data = bytearray(samples.docx_with_metadata())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.getinfo("[Content_Types].xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for i in range(start, start + 16):  # scramble the start of its compressed stream
+        data[i] ^= 0xA5
+    rejected = rejection(bytes(data), "材料.docx")
+    assert rejected.reason == "unreadable"
+    assert describe(rejected) == "文件无法读取或已损坏：材料.docx"
 
 
 def test_damaged_pdf_is_unreadable() -> None:
