@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 REDACTED = "[REDACTED]"
+# Loggers whose DEBUG lines carry message contents and sender identities.
+CHAT_CONTENT_LOGGERS = ("telegram", "httpx", "httpcore", "hpack", "aiohttp", "urllib3")
 
 
 class RedactSecrets(logging.Filter):
@@ -48,5 +50,12 @@ def configure_logging(level: str | int = "INFO", secrets: Iterable[str] = ()) ->
     root.setLevel(level if isinstance(level, int) else level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler", "chromadb", "sentence_transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    # PTB logs "Selecting conversation (chat_id, user_id) …" at DEBUG: the report flow's ids never reach a log.
-    logging.getLogger("telegram.ext.ConversationHandler").setLevel(logging.INFO)
+    # At DEBUG, PTB and the HTTP clients log whole updates and request bodies: the sender's id, name and
+    # username beside the report text and the receipt code. They stay at INFO whatever the level asked for,
+    # so that QINGFENG_LOG_LEVEL=DEBUG can never tie a reporter to a report.
+    for chatty in CHAT_CONTENT_LOGGERS:
+        logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLogger(chatty).level))
+    if root.level < logging.INFO:
+        logging.getLogger("qingfeng").info(
+            "DEBUG 日志不包含 Telegram 库和 HTTP 客户端的调试输出（其中有发送者身份和消息内容）。"
+        )

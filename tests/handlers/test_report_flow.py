@@ -28,6 +28,7 @@ from PIL import ExifTags, Image
 from pydantic import ValidationError
 from pypdf import PdfReader
 
+from bot.logs import CHAT_CONTENT_LOGGERS, configure_logging
 from bot.messages import describe
 from bot.notices import ReviewerNotices, notice_text
 from bot.services import reviewers_dir
@@ -39,7 +40,7 @@ from reports.crypto import fingerprint, generate_keypair
 from reports.errors import AttachmentRejected, InvalidReport, NoReviewerKeys, TooManyAttempts
 from reports.model import CATEGORIES, DETAILS_MAX, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS
 from reports.review import Reviewer
-from tests.fakebotapi import FakeBotAPI
+from tests.fakebotapi import DEFAULT_FIRST_NAME, FakeBotAPI
 from tests.handlers.harness import Driver, Reply, fake_services, running_app
 from tests.reports import samples
 
@@ -707,3 +708,26 @@ async def test_after_a_wrong_code_an_ordinary_question_is_not_taken_as_a_code(bo
     assert asked and asked[0]["message_id"] not in {message_id for _, message_id in bot.api.deleted(chat)}
     # A code typed now is still looked up.
     assert "办理进度" in (await bot.say(chat, code)).text
+
+
+async def test_a_debug_log_never_ties_the_sender_to_the_report(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level, {n: logging.getLogger(n).level for n in CHAT_CONTENT_LOGGERS})
+    configure_logging("DEBUG")
+    try:
+        async with running_bot(tmp_path) as bot:
+            chat = 7_340_012_345
+            code = await report(bot, chat, subject=SUBJECT, when_where=WHEN_WHERE)
+            await bot.say(chat, "/status")
+            assert "办理进度" in (await bot.say(chat, code)).text
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        for name, level in saved[2].items():
+            logging.getLogger(name).setLevel(level)
+    logged = capfd.readouterr().err
+    assert "DEBUG" in logged  # the level really was DEBUG
+    for secret in (str(chat), DEFAULT_FIRST_NAME, DETAILS, SUBJECT, WHEN_WHERE, code, code.replace("-", "")):
+        assert secret not in logged, secret
