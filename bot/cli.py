@@ -290,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qingfeng`` console script."""
+    # Everything Qingfeng creates (data dir, databases, WAL, index, exports) is for this account only.
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     _quiet_libraries()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 import unicodedata
 from pathlib import Path
@@ -261,6 +262,20 @@ def _reports_purge(reviewer: Reviewer, settings: Settings, args: argparse.Namesp
     return EXIT_OK
 
 
+def _warn_if_readable_by_others(path: Path) -> None:
+    """Say so when a private key file can be read or changed by other accounts (it is still used)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # a missing file is reported by load_private_key
+    if mode & 0o077:
+        print(
+            f"警告：私钥文件 {path} 的权限是 {stat.S_IMODE(mode):04o}，其他用户可能读取或替换它。"
+            f"请执行 chmod 600 {path}。",
+            file=sys.stderr,
+        )
+
+
 def cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
     """Reviewer tools for anonymous reports: key generation, list, show, reply, status, export, purge."""
     from bot.services import build_engine, build_reviewer, reviewers_dir
@@ -282,7 +297,9 @@ def cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
         if passphrase is None:
             return EXIT_USAGE
         # Unlock first: a wrong passphrase never touches the database.
-        private_key, public_key = load_private_key(Path(args.key).expanduser(), passphrase)
+        key_path = Path(args.key).expanduser()
+        _warn_if_readable_by_others(key_path)
+        private_key, public_key = load_private_key(key_path, passphrase)
         if public_key not in load_public_keys(reviewers_dir(settings)):
             print(
                 f"注意：这把密钥不在审阅人名单（{reviewers_dir(settings)}）中，新的线索不会加密给它。",

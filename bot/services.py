@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,10 @@ def build_engine(settings: Settings) -> Engine:
 
     url = settings.database
     if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        database = make_url(url).database
+        if database and database != ":memory:":
+            _private_database_file(Path(database))
         # Handlers and worker threads share the engine; SQLite needs telling that this is fine.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -94,6 +98,16 @@ def build_engine(settings: Settings) -> Engine:
         # SQLAlchemy's default PostgreSQL driver is psycopg2; the postgres extra installs psycopg 3.
         target = target.set(drivername="postgresql+psycopg")
     return create_engine(target, pool_pre_ping=True)
+
+
+def _private_database_file(path: Path) -> None:
+    # SQLite creates its -wal and -shm files with the database file's permissions: making the database 0600
+    # before SQLite first opens it keeps all three readable by this account only, whatever the umask.
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            os.chmod(file, 0o600)
 
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:

@@ -53,6 +53,15 @@ class DecryptionFailed(ReportError):
     """This private key cannot open the envelope (not a recipient, or the data is damaged)."""
 
 
+class UnsafeExportFolder(ReportError):
+    """The export folder is not new or empty, is a symbolic link, or belongs to someone else."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason  # "not_empty", "symlink", "not_owned", "not_a_folder"
+
+
 class UnknownReport(ReportError):
     """No report with this id."""
 

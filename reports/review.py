@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.crypto import fingerprint, open_json, open_sealed, seal_json
-from reports.errors import DecryptionFailed, StatusChangeRefused, UnknownReport
+from reports.errors import DecryptionFailed, StatusChangeRefused, UnknownReport, UnsafeExportFolder
 from reports.model import (
     CATEGORIES,
     NEXT_STATUS,
@@ -133,8 +133,12 @@ class Reviewer:
             raise StatusChangeRefused(self._report(report.id).status, status)
 
     def export(self, folder: Path, status: str | None = None) -> int:
-        """Write each report to ``folder/<id>/`` (report.json and its attachments); how many."""
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Write each report to ``folder/<id>/`` (report.json and its attachments); how many.
+
+        Decrypted reports go only into a new or empty folder of the reviewer's own, never through a symbolic
+        link: in a shared folder a planted link could otherwise redirect (and overwrite) any file.
+        """
+        _prepare_export_folder(folder)
         count = 0
         for row in self.store.summaries(status):
             detail = self._detail(row.report)
@@ -144,7 +148,7 @@ class Reviewer:
         return count
 
     def _write_report(self, target: Path, detail: ReportDetail) -> None:
-        target.mkdir(exist_ok=True, mode=0o700)
+        target.mkdir(mode=0o700)  # the folder was empty: a report's folder is always new
         files = []
         for i, attachment in enumerate(detail.attachments, start=1):
             name = f"{i:02d}-{safe_filename(attachment.filename)}"
@@ -187,9 +191,25 @@ def _attachment_json(attachment: Attachment, name: str) -> dict[str, Any]:
     }
 
 
+def _prepare_export_folder(folder: Path) -> None:
+    if folder.is_symlink():
+        raise UnsafeExportFolder(str(folder), "symlink")
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)
+        return
+    if not folder.is_dir():
+        raise UnsafeExportFolder(str(folder), "not_a_folder")
+    if folder.stat().st_uid != os.getuid():
+        raise UnsafeExportFolder(str(folder), "not_owned")
+    if any(folder.iterdir()):
+        raise UnsafeExportFolder(str(folder), "not_empty")
+    os.chmod(folder, 0o700)
+
+
 def _write_private(path: Path, data: bytes) -> None:
-    # Decrypted reports: readable by the reviewer's account only, whatever the umask.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Decrypted reports: readable by the reviewer's account only, whatever the umask; a new file, never
+    # through a link (O_EXCL refuses an existing name, O_NOFOLLOW a link in the last component).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "wb") as handle:
         os.fchmod(handle.fileno(), 0o600)
         handle.write(data)

@@ -179,3 +179,46 @@ def test_show_renders_escape_sequences_nul_and_bidi_visibly(keyed: tuple[Path, P
         assert raw not in shown.stdout
     assert "\\x1b]2;pwned\\x07\\x1b[2J清屏\\x00空<U+202E>反转<U+2066>隔离" in shown.stdout
     assert "某\\x1b[31m局" in shown.stdout
+
+
+def test_files_are_private_to_the_account_and_loose_key_files_are_named(keyed: tuple[Path, Path]) -> None:
+    data_dir, key = keyed
+    submit(data_dir)
+    assert run(data_dir, "list", "--key", str(key)).returncode == 0
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    for path in data_dir.glob("qingfeng.db*"):
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+    key.chmod(0o666)
+    loose = run(data_dir, "list", "--key", str(key))
+    assert loose.returncode == 0
+    assert "0666" in loose.stderr and f"chmod 600 {key}" in loose.stderr
+
+
+def test_export_goes_only_into_a_new_or_empty_folder_and_never_through_a_link(
+    keyed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    data_dir, key = keyed
+    submit(data_dir)
+    [row] = [
+        json.loads(line) for line in run(data_dir, "list", "--json", "--key", str(key)).stdout.splitlines()
+    ]
+    # A shared, world-writable folder where someone planted a link named like the report's folder.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n", encoding="utf-8")
+    (shared / row["id"]).symlink_to(victim)
+    refused = run(data_dir, "export", str(shared), "--key", str(key))
+    assert refused.returncode != 0 and "不是空的" in refused.stderr
+    assert victim.read_text(encoding="utf-8") == "keep me\n"
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    via_link = run(data_dir, "export", str(link), "--key", str(key))
+    assert via_link.returncode != 0 and "符号链接" in via_link.stderr
+    assert not (tmp_path / "elsewhere").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir(mode=0o755)
+    assert run(data_dir, "export", str(empty), "--key", str(key)).returncode == 0
+    assert stat.S_IMODE(empty.stat().st_mode) == 0o700
+    assert (empty / row["id"] / "report.json").is_file()
