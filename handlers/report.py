@@ -243,6 +243,15 @@ def _forget(context: ContextTypes.DEFAULT_TYPE) -> bool:
     return had_draft
 
 
+async def _discard(context: ContextTypes.DEFAULT_TYPE, chat_id: int | None) -> bool:
+    """End the session like ``_forget`` and delete the draft's messages from the chat (as after a submit)."""
+    draft = _draft(context)
+    had_draft = _forget(context)
+    if draft is not None and chat_id is not None and _delete_after_submit(context):
+        await _delete(context, chat_id, draft.message_ids)
+    return had_draft
+
+
 def recently_in_flow(user_data: dict[Any, Any] | None) -> bool:
     """Whether this person's report or status flow ended (or timed out) within ``AFTER_FLOW_SECONDS``."""
     ended = (user_data or {}).get(ENDED_KEY)
@@ -449,23 +458,27 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """/cancel at any step (or the 取消 button): discard everything of this session."""
     query = update.callback_query
     await _answer(query)
-    text = texts.REPORT_CANCELLED if _forget(context) else texts.STATUS_CANCELLED
-    if query is not None and query.message is not None:
+    chat = update.effective_chat
+    text = (
+        texts.REPORT_CANCELLED
+        if await _discard(context, chat.id if chat else None)
+        else texts.STATUS_CANCELLED
+    )
+    if query is not None and query.message is not None and not _delete_after_submit(context):
         with contextlib.suppress(BadRequest):
             await query.edit_message_text(text)
             return END
-    chat = update.effective_chat
-    if chat is not None:
+    if chat is not None:  # the flow's messages, the pressed one included, are gone: say it in a new one
         await context.bot.send_message(chat.id, text)
     return END
 
 
 async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The idle timeout: the draft (or receipt code) is dropped and the user told so."""
-    had_draft = _forget(context)
+    """The idle timeout: the draft (or receipt code) is dropped, its messages deleted, and the user told so."""
+    chat = update.effective_chat
+    had_draft = await _discard(context, chat.id if chat else None)
     if had_draft and context.user_data is not None:
         context.user_data[EXPIRED_KEY] = time.monotonic()
-    chat = update.effective_chat
     if chat is None:
         return
     text = texts.REPORT_TIMEOUT if had_draft else texts.STATUS_TIMEOUT
@@ -799,11 +812,11 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | No
             raise TooManyAttempts("reports")
         receipt = await asyncio.to_thread(service.submit, draft.report())
     except ReportError as error:
-        _forget(context)
+        await _discard(context, chat.id)
         await context.bot.send_message(chat.id, texts.REPORT_NOT_SUBMITTED.format(reason=describe(error)))
         return END
     except BaseException:
-        _forget(context)  # the error handler apologises; the draft is not kept half-submitted
+        await _discard(context, chat.id)  # the error handler apologises; nothing is kept half-submitted
         raise
     _forget(context)
     # The receipt first, ahead of every queued message: the reporter is waiting for it, and it is the
