@@ -33,6 +33,7 @@ needs to know which of their files was refused; it must not be stored or logged.
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import threading
 import zipfile
@@ -67,6 +68,7 @@ SUPPORTED_DESCRIPTION = "图片（JPG、PNG、WebP、静态 GIF）、PDF、Word 
 WARNING_METADATA_LEFT = "该文件的元数据未能完全清除，可能包含作者信息。"
 WARNING_REVISIONS = "该文档含有修订记录或批注，其中可能包含作者姓名。"
 WARNING_EMBEDDED = "该文档中嵌入的部分文件或对象未能清除元数据，可能包含作者信息。"
+WARNING_REMOVED = "已删除文档中嵌入的对象、宏或指向外部的链接（它们可能含有程序或泄露打开者）。"
 WARNING_PATHS = "该文档可能含有指向作者电脑的文件路径或其他标识信息。"
 
 # Magic numbers of things that run: PE/DOS, ELF, Mach-O (32/64, both byte orders), fat Mach-O and
@@ -373,7 +375,7 @@ def _strip_png(data: bytes) -> bytes | None:
 # Keys removed from every dictionary: XMP packets, application private data, scripts run on events,
 # embedded and associated files, the document's open action.
 _PDF_DROP_KEYS = ("/Metadata", "/PieceInfo", "/LastModified", "/AA", "/OpenAction", "/JavaScript")
-_PDF_DROP_KEYS_MORE = ("/EmbeddedFiles", "/AF")
+_PDF_DROP_KEYS_MORE = ("/EmbeddedFiles", "/AF", "/XFA")  # XFA forms carry their own scripts
 _PDF_SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named"})  # GoToR/Launch name local file paths
 _PDF_HEADER = re.compile(r"%PDF-\d\.\d")
 _PDF_METADATA_KEYS = ("/Author", "/Creator", "/Producer", "/Title", "/Subject", "/Keywords")
@@ -571,6 +573,17 @@ def _clean_docx(filename: str, data: bytes) -> Attachment:
         raise AttachmentRejected(filename, "unreadable") from exc
     property_parts = _property_parts(entries.get("_rels/.rels", b""))
     warnings: set[str] = set()
+    # Embedded objects (OLE packages can hold programs) and macros are dropped, and so is every link to the
+    # outside (a remote picture tells its server who opened the file, and when).
+    dropped = [name for name in entries if _is_active_part(name)]
+    for name in dropped:
+        del entries[name]
+    if dropped:
+        warnings.add(WARNING_REMOVED)
+    for name in [n for n in entries if n.endswith(".rels")]:
+        entries[name], removed = _without_external_or_dropped(entries[name], name, set(dropped))
+        if removed:
+            warnings.add(WARNING_REMOVED)
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in entries.items():
@@ -585,7 +598,7 @@ def _clean_docx(filename: str, data: bytes) -> Attachment:
         Document(io.BytesIO(cleaned_docx))  # Word must still be able to open what we hand over
     except Exception as exc:
         raise AttachmentRejected(filename, "unreadable") from exc
-    order = (WARNING_REVISIONS, WARNING_EMBEDDED, WARNING_PATHS)
+    order = (WARNING_REMOVED, WARNING_REVISIONS, WARNING_EMBEDDED, WARNING_PATHS)
     return Attachment(_NEUTRAL_NAMES[DOCX], DOCX, cleaned_docx, "".join(w for w in order if w in warnings))
 
 
@@ -654,6 +667,35 @@ def _is_plain_picture(content: bytes) -> bool:
         content.startswith((b"GIF8", b"BM", b"\xd7\xcd\xc6\x9a", b"\x01\x00\x09\x00", b"\x02\x00\x09\x00"))
         or content[40:44] == b" EMF"
     )
+
+
+def _is_active_part(name: str) -> bool:
+    lowered = name.lower()
+    return (
+        lowered.startswith("word/embeddings/")
+        or lowered.startswith("word/activex/")
+        or lowered.endswith("vbaproject.bin")
+        or lowered.endswith("vbadata.xml")
+    )
+
+
+def _without_external_or_dropped(rels: bytes, rels_name: str, dropped: set[str]) -> tuple[bytes, bool]:
+    """Relationships minus external targets and those pointing at dropped parts; whether any went."""
+    try:
+        root = etree.fromstring(rels, parser=_xml_parser())
+    except etree.XMLSyntaxError:
+        return rels, False
+    # "word/_rels/document.xml.rels" describes "word/document.xml": targets are relative to "word/".
+    base = rels_name.rsplit("_rels/", 1)[0]
+    removed = False
+    for rel in list(root):
+        target = rel.get("Target", "")
+        resolved = posixpath.normpath(posixpath.join(base, target)).lstrip("/") if target else ""
+        if rel.get("TargetMode", "") == "External" or resolved in dropped or _is_active_part(resolved):
+            root.remove(rel)
+            # The template path is authoring metadata, removed like the rest of it without a warning.
+            removed |= not rel.get("Type", "").endswith(_ATTACHED_TEMPLATE)
+    return (_serialize(root) if removed else rels), removed
 
 
 def _remove_attached_template(settings: bytes) -> bytes:

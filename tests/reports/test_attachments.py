@@ -13,7 +13,7 @@ import pytest
 from docx import Document
 from PIL import Image, ImageChops, ImageOps, ImageStat
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 
 from bot.messages import describe
 from reports import attachments
@@ -378,7 +378,10 @@ def test_docx_with_a_local_file_link_is_flagged_to_reviewers() -> None:
         original, {"word/_rels/document.xml.rels": rels.replace("</Relationships>", link).encode()}
     )
 
-    assert sanitize("material.docx", linked).warning == attachments.WARNING_PATHS
+    result = sanitize("material.docx", linked)
+    # The link itself is gone (every external relationship is dropped), and reviewers are told.
+    assert result.warning == attachments.WARNING_REMOVED
+    assert "张三".encode() not in result.data and "台账".encode() not in result.data
 
 
 def test_macro_enabled_word_document_is_unsupported() -> None:
@@ -540,3 +543,54 @@ def test_five_pixel_bombs_cost_no_memory() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.strip()) < 50  # MB of peak growth while handling the five
+
+
+def _docx_with_active_content() -> bytes:
+    """A DOCX carrying an embedded program, a VBA part and a remote picture that reports who opened it."""
+    source = samples.docx_with_metadata()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(source)) as original, zipfile.ZipFile(out, "w") as archive:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename == "word/_rels/document.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdX1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    b'relationships/oleObject" Target="embeddings/oleObject1.bin"/>'
+                    b'<Relationship Id="rIdX2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    b'relationships/image" Target="http://tracker.example/track.png?r=42" TargetMode="External"/>'
+                    b'<Relationship Id="rIdX3" Type="http://schemas.microsoft.com/office/2006/relationships/'
+                    b'vbaProject" Target="vbaProject.bin"/></Relationships>',
+                )
+            archive.writestr(info, data)
+        archive.writestr(
+            "word/embeddings/oleObject1.bin", b"MZ\x90\x00" + b"\x00" * 60 + b"PE\x00\x00program"
+        )
+        archive.writestr("word/vbaProject.bin", b'\xd0\xcf\x11\xe0Attribute VB_Name = "Module1"')
+    return out.getvalue()
+
+
+def test_docx_embedded_objects_macros_and_external_links_are_removed_and_flagged() -> None:
+    result = sanitize("材料.docx", _docx_with_active_content())
+    with zipfile.ZipFile(io.BytesIO(result.data)) as archive:
+        names = archive.namelist()
+        rels = archive.read("word/_rels/document.xml.rels")
+    assert not [n for n in names if n.startswith("word/embeddings/") or n.endswith("vbaProject.bin")]
+    assert b"tracker.example" not in result.data and b"TargetMode" not in rels
+    assert b"oleObject1.bin" not in rels and b"vbaProject" not in rels
+    assert attachments.WARNING_REMOVED in result.warning
+    Document(io.BytesIO(result.data))  # still opens
+
+
+def test_pdf_xfa_forms_are_dropped() -> None:
+    writer = PdfWriter(clone_from=io.BytesIO(samples.pdf_with_metadata()))
+    xfa = writer._add_object(StreamObject())  # noqa: SLF001 - building a hostile sample
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject(
+        {NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): xfa}
+    )
+    out = io.BytesIO()
+    writer.write(out)
+    cleaned = sanitize("form.pdf", out.getvalue())
+    reader = PdfReader(io.BytesIO(cleaned.data))
+    form = reader.trailer["/Root"].get("/AcroForm")
+    assert form is None or "/XFA" not in form.get_object()
