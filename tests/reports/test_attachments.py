@@ -584,7 +584,7 @@ def test_docx_embedded_objects_macros_and_external_links_are_removed_and_flagged
 
 def test_pdf_xfa_forms_are_dropped() -> None:
     writer = PdfWriter(clone_from=io.BytesIO(samples.pdf_with_metadata()))
-    xfa = writer._add_object(StreamObject())  # noqa: SLF001 - building a hostile sample
+    xfa = writer._add_object(StreamObject())  # building a hostile sample
     writer._root_object[NameObject("/AcroForm")] = DictionaryObject(
         {NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): xfa}
     )
