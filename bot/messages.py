@@ -149,20 +149,21 @@ def _describe_report(error: ReportError) -> str:
             return "无法解密：这份线索没有加密给你的密钥，或数据已损坏。"
         case UnknownReport():
             return f"没有编号为 {error} 的线索。"
-        case UnsafeExportFolder(path=path, reason="symlink"):
-            return f"不能导出到 {path}：它是一个符号链接。请指定一个新的文件夹。"
-        case UnsafeExportFolder(path=path, reason="not_owned"):
-            return f"不能导出到 {path}：这个文件夹不属于当前用户。请指定一个新的文件夹。"
-        case UnsafeExportFolder(path=path, reason="not_empty"):
-            return f"不能导出到 {path}：文件夹不是空的。请指定一个新的或空的文件夹，以免覆盖或混入其他文件。"
-        case UnsafeExportFolder(path=path):
-            return f"不能导出到 {path}：它不是文件夹。"
+        case UnsafeExportFolder(path=path, reason=reason):
+            return f"不能导出到 {path}：{_EXPORT_FOLDER_PROBLEMS.get(reason, '它不是文件夹。')}"
         case StatusChangeRefused(current="closed", wanted="addition"):
             return "该线索已办结，不能再补充材料。"
         case StatusChangeRefused(current=current, wanted=wanted):
             now, then = STATUSES.get(current, current), STATUSES.get(wanted, wanted)
             return f"不能把线索从“{now}”改为“{then}”：状态只能依次为 已受理 → 核查中 → 已办结。"
     return f"匿名反映出错：{error}"
+
+
+_EXPORT_FOLDER_PROBLEMS = {
+    "symlink": "它是一个符号链接。请指定一个新的文件夹。",
+    "not_owned": "这个文件夹不属于当前用户。请指定一个新的文件夹。",
+    "not_empty": "文件夹不是空的。请指定一个新的或空的文件夹，以免覆盖或混入其他文件。",
+}
 
 
 def _describe_key_file(reason: str) -> str:

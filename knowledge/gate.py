@@ -72,9 +72,9 @@ def evidence(retrieval: Any) -> np.ndarray:
     s = retrieval.signals
     top = float(scores[0]) if len(scores) else -10.0
     margin = float(scores[0] - scores[1]) if len(scores) > 1 else 0.0
-    dense_view = float(s.dense_view.max(initial=0.0))
-    order = np.argsort(-s.dense_view)
-    second = float(s.dense_view_second[order[0]]) if len(order) else 0.0
+    best = int(np.argmax(s.dense_view)) if len(s.dense_view) else None
+    dense_view = float(s.dense_view[best]) if best is not None else 0.0
+    second = float(s.dense_view_second[best]) if best is not None else 0.0
     return np.array(
         [
             top,

@@ -95,30 +95,25 @@ class HybridRetriever:
         order = sorted(
             range(len(records)), key=lambda i: (records[i].source, records[i].order, records[i].part)
         )
-        article_rows = [i for i in order if records[i].kind != QUESTION]
-        view_rows = [i for i in order if records[i].kind == QUESTION]
+        # The parts of each article, in document order; the articles in that order are the per-article arrays.
+        parts: dict[tuple[str, str], list[Chunk]] = {}
+        article_rows = []
+        for i in order:
+            if records[i].kind != QUESTION:
+                article_rows.append(i)
+                parts.setdefault(records[i].key, []).append(records[i])
+        keys = list(parts)
+        key_index = {key: n for n, key in enumerate(keys)}
+        view_rows = [i for i in order if records[i].kind == QUESTION and records[i].key in key_index]
         chunks = [records[i] for i in article_rows]
         views = [records[i] for i in view_rows]
-        keys: list[tuple[str, str]] = []
-        key_index: dict[tuple[str, str], int] = {}
-        for chunk in chunks:
-            if chunk.key not in key_index:
-                key_index[chunk.key] = len(keys)
-                keys.append(chunk.key)
         chunk_article = np.array([key_index[c.key] for c in chunks], dtype=np.int64)
-        views = [v for v in views if v.key in key_index]
         view_article = np.array([key_index[v.key] for v in views], dtype=np.int64)
-        dim = vectors.shape[1] if vectors.size else 0
-        by_row = {id(records[i]): i for i in range(len(records))}
-        chunk_vectors = vectors[[by_row[id(c)] for c in chunks]] if chunks else np.zeros((0, dim), np.float32)
-        view_vectors = vectors[[by_row[id(v)] for v in views]] if views else np.zeros((0, dim), np.float32)
+        chunk_vectors = vectors[article_rows]
+        view_vectors = vectors[view_rows]
 
         penalty = self.expander.penalty_pattern
-        texts: dict[tuple[str, str], list[str]] = defaultdict(list)
-        first: dict[tuple[str, str], Chunk] = {}
-        for chunk in chunks:
-            texts[chunk.key].append(chunk.text)
-            first.setdefault(chunk.key, chunk)
+        first = {key: article[0] for key, article in parts.items()}
         per_doc: dict[str, int] = defaultdict(int)
         for key in keys:
             per_doc[key[0]] += 1
@@ -129,7 +124,7 @@ class HybridRetriever:
             seen_in_doc[key[0]] += 1
         document_number = {source: i for i, source in enumerate(sorted({k[0] for k in keys}))}
         document = np.array([document_number[k[0]] for k in keys], dtype=np.int64)
-        full = ["\n".join(texts[k]) for k in keys]
+        full = ["\n".join(c.text for c in parts[k]) for k in keys]
         table = ArticleTable(
             status=np.array([first[k].status for k in keys]),
             weight=np.array([first[k].weight for k in keys], dtype=np.float32),
@@ -153,7 +148,6 @@ class HybridRetriever:
             self._views = views
             self._keys = keys
             self._key_index = key_index
-            self._first = first
             self._chunk_article = chunk_article
             self._view_article = view_article
             self._chunk_vectors = chunk_vectors
@@ -162,10 +156,7 @@ class HybridRetriever:
             self._bm25_views = bm25_views
             self._table = table
             self._lookup = lookup
-            parts: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
-            for chunk in chunks:
-                parts[chunk.key].append(chunk)
-            self._parts = dict(parts)
+            self._parts = parts
             self._ready = True
 
     @property
@@ -337,16 +328,11 @@ class HybridRetriever:
             view=float(signals.dense_view[article]),
         )
 
-    def hit_for(self, key: tuple[str, str], score: float, signals: Signals | None = None) -> Hit | None:
-        """A hit for a named article (exact lookups), with its evidence when known."""
+    def hit_for(self, key: tuple[str, str], score: float, signals: Signals) -> Hit | None:
+        """A hit for a named article (exact lookups), with its evidence for the question."""
         self._ensure()
         index = self._key_index.get(key)
-        if index is None:
-            return None
-        if signals is None:
-            parts = self._parts[key]
-            return Hit(chunk=parts[0], score=score, dense=0.0, lexical=0.0, parts=tuple(parts))
-        return self._hit(index, score, signals)
+        return None if index is None else self._hit(index, score, signals)
 
     def search(self, question: str, k: int = 10, analysis: QueryAnalysis | None = None) -> list[Hit]:
         """The ``k`` best articles for ``question``."""

@@ -638,10 +638,8 @@ def _clean_docx_entry(name: str, content: bytes, property_parts: dict[str, str],
     elif content.startswith(_PNG_SIGNATURE):
         stripped = _strip_png(content)
     else:
-        stripped = content
-        if name.startswith("word/embeddings/") or name.endswith("vbaProject.bin"):
-            warnings.add(WARNING_EMBEDDED)
-        elif name.startswith("word/media/") and not _is_plain_picture(content):
+        stripped = content  # embedded objects and macros were dropped before (_is_active_part)
+        if name.startswith("word/media/") and not _is_plain_picture(content):
             warnings.add(WARNING_EMBEDDED)  # TIFF, SVG, HD Photo… carry metadata we do not parse
     if stripped is None:
         warnings.add(WARNING_EMBEDDED)

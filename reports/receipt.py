@@ -60,7 +60,8 @@ def normalize(text: str) -> str | None:
     return canonical
 
 
-_SEPARATORS = r"[\s\-‐‑‒–—―−_]*"
+# Whitespace and the dashes ``normalize`` ignores, so both accept the same ways of writing a code.
+_SEPARATORS = rf"[\s{re.escape(''.join(sorted(_DASHES)))}]*"
 # Five groups of four symbols with optional separators, not inside a longer run of letters and digits.
 _CODE_IN_TEXT = re.compile(rf"(?<![0-9A-Z])([0-9A-Z]{{4}}(?:{_SEPARATORS}[0-9A-Z]{{4}}){{4}})(?![0-9A-Z])")
 
