@@ -1,7 +1,7 @@
 """Benchmark anonymous reports: concurrent reporters through the fake Bot API, and the cost of sealing one.
 
 Usage: .venv/bin/python bench/reports.py [--reporters 100] [--rounds 3] [--think SECONDS (default 1)]
-       [--seed 1] [--cost-reps 20] [--data-dir DIR] [--json-out PATH]
+       [--seed 1] [--cost-reps 20] [--rebuild-sizes 10,100,500] [--data-dir DIR] [--json-out PATH]
 
 1. In-process, before the bot starts: ``ReportService.submit`` on a temporary SQLite store (the bot's WAL
    settings) for a text-only report and for one with a 1 MB or a 5 MB attachment, sealed to 1 and to 3
@@ -18,6 +18,10 @@ Usage: .venv/bin/python bench/reports.py [--reporters 100] [--rounds 3] [--think
    time. Attachments are not sent through the bot.
 3. The burst: as many new reporters fill in a report each, wait until all of them see 确认提交 and the bot
    has been idle for 2 s, then all press it at the same moment: the confirm path's own submissions/s.
+
+4. The rebuild that erases arrival order from the SQLite file (``ReportStore.compact``: WAL truncated, VACUUM),
+   timed as a store of 1 MB reports grows to each of ``--rebuild-sizes`` MB. The bot runs it in the background
+   a random 2–20 s after reporters write, and rests 9× its duration in between.
 
 Afterwards every receipt code is looked up in the bot's database, and the number of stored reports must equal
 the number of receipts.
@@ -60,7 +64,7 @@ from sqlalchemy import func, select  # noqa: E402
 from bot.services import build_engine, build_reports  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from reports.crypto import generate_keypair, seal, seal_json  # noqa: E402
-from reports.keys import load_public_keys, write_key_files  # noqa: E402
+from reports.keys import ReviewerPublicKey, load_public_keys, write_key_files  # noqa: E402
 from reports.model import Attachment, ReportDraft  # noqa: E402
 from reports.receipt import ReceiptKeys, new_code, reply_keypair  # noqa: E402
 from reports.service import ReportService, china_today, pack_attachment  # noqa: E402
@@ -440,7 +444,7 @@ def submission_cost(reps: int) -> list[dict[str, Any]]:
             all_keys = [generate_keypair()[1] for _ in range(3)]
             for reviewers in (1, 3):
                 keys = all_keys[:reviewers]
-                service = ReportService(store, keys, receipt_keys)
+                service = ReportService(store, [ReviewerPublicKey(k, None) for k in keys], receipt_keys)
                 for label, size in cases:
                     files = (Attachment("evidence.pdf", "application/pdf", os.urandom(size)),) if size else ()
                     draft = ReportDraft(CATEGORY, DETAILS, SUBJECT, WHEN_WHERE, files)
@@ -461,6 +465,37 @@ def submission_cost(reps: int) -> list[dict[str, Any]]:
                         }
                     )
                     print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+        finally:
+            engine.dispose()
+    return rows
+
+
+def rebuild_cost(sizes_mb: list[int]) -> list[dict[str, Any]]:
+    """How long ``ReportStore.compact`` (WAL truncated, VACUUM) takes as the store grows with 1 MB reports."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="qingfeng-bench-rebuild-") as tmp:
+        db = Path(tmp) / "qingfeng.db"
+        engine = build_engine(load_settings({"data_dir": Path(tmp)}))
+        try:
+            store = ReportStore(engine)
+            keys = [ReviewerPublicKey(generate_keypair()[1], None)]
+            service = ReportService(store, keys, ReceiptKeys(secrets.token_bytes(32)))
+            stored = 0
+            for size in sizes_mb:
+                while stored < size:
+                    files = (Attachment("evidence.pdf", "application/pdf", os.urandom(MB)),)
+                    service.submit(ReportDraft(CATEGORY, DETAILS, SUBJECT, WHEN_WHERE, files))
+                    stored += 1
+                seconds, done = _timed(store.compact)
+                rows.append(
+                    {
+                        "store_mb": round(db.stat().st_size / MB),
+                        "reports": stored,
+                        "rebuild_ms": round(seconds * 1000),
+                        "wal_emptied": bool(done),
+                    }
+                )
+                print(json.dumps(rows[-1]), flush=True)
         finally:
             engine.dispose()
     return rows
@@ -544,6 +579,11 @@ def main() -> int:
     parser.add_argument(
         "--cost-reps", type=int, default=20, help="timed submissions per cost case (default 20)"
     )
+    parser.add_argument(
+        "--rebuild-sizes",
+        default="10,100,500",
+        help="store sizes in MB at which the order-erasing rebuild is timed (default 10,100,500)",
+    )
     parser.add_argument("--data-dir", type=Path, help="reuse this data dir (default: a fresh temporary one)")
     parser.add_argument("--json-out", type=Path, help="where to write the results")
     args = parser.parse_args()
@@ -551,6 +591,8 @@ def main() -> int:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="qingfeng-bench-"))
     print("cost of one submission (in-process, median):", flush=True)
     cost = submission_cost(args.cost_reps)
+    print("rebuild of the store (WAL truncated + VACUUM), by size:", flush=True)
+    rebuild = rebuild_cost([int(x) for x in args.rebuild_sizes.split(",") if x.strip()])
     build_index(data_dir)
     figures, burst, warmup, rss, check = run_bot(data_dir, args.reporters, args.rounds, args.think, args.seed)
 
@@ -571,6 +613,7 @@ def main() -> int:
         "bot_peak_rss_mb": round(rss, 0),
         "verification": check,
         "submission_cost": cost,
+        "rebuild_cost": rebuild,
     }
     default = "reports.json" if args.think == 1.0 else f"reports-think{args.think:g}.json"
     out = args.json_out or ROOT / "bench" / "results" / default
@@ -611,6 +654,8 @@ def main() -> int:
         f"| stored / receipts / lost / duplicated | {check['reports_in_db']} / {check['receipts']} / "
         f"{check['lost']} / {check['duplicated']} |"
     )
+    for row in rebuild:
+        print(f"| rebuild (order erased) of a {row['store_mb']} MB store | {row['rebuild_ms']} ms |")
     print()
     print("| reviewer keys | report | submit | scrypt | seal | reply key pair | DB write |")
     print("|---|---|---|---|---|---|---|")

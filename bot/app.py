@@ -25,8 +25,10 @@ from bot.settings import Settings
 from handlers import register, texts
 from handlers.report import ReportLimits
 from reminders.service import ReminderService
+from reports.compaction import Compactor
 from reports.limits import DailyLimiter, FailureLimiter
 from reports.service import ReportService
+from reports.store import ReportStore
 
 log = logging.getLogger("qingfeng.bot")
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
@@ -54,11 +56,15 @@ class BotServices:
     run_scheduled_jobs: bool = True
     # Anonymous reports (/report, /status); None: the commands say the function is not enabled.
     reports: ReportService | None = None
+    # Rebuilds the database file after reporters write, so its layout shows no arrival order.
+    compactor: Compactor | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
-        """Finish running questions, then release threads and connections."""
+        """Finish running questions, rebuild the file if reports were written, release threads and connections."""
         self.executor.shutdown(wait=True, cancel_futures=True)
+        if self.compactor is not None:
+            self.compactor.stop(flush=True)
         self.engine.dispose()
 
 
@@ -78,8 +84,19 @@ def build_bot_services(settings: Settings) -> BotServices:
     chat = ChatService(knowledge, UnansweredLog(engine), executor, memory)
     reminders = build_reminders(settings, engine)
     reminders.subscribe_configured(settings.reminder_chats)
-    reports = build_reports(settings, engine)
-    return BotServices(chat=chat, executor=executor, engine=engine, reminders=reminders, reports=reports)
+    compactor = Compactor(ReportStore(engine, migrate=False).compact)
+    reports = build_reports(settings, engine, on_write=compactor.written)
+    compactor.start()
+    # A process killed between a report and its rebuild left arrival order in the file: rebuild once now.
+    compactor.written()
+    return BotServices(
+        chat=chat,
+        executor=executor,
+        engine=engine,
+        reminders=reminders,
+        reports=reports,
+        compactor=compactor,
+    )
 
 
 ServicesFactory = Callable[[Settings], BotServices]

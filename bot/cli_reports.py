@@ -27,6 +27,12 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:
     keygen.add_argument(
         "--out", default=DEFAULT_REVIEWER_KEY, metavar="FILE", help=f"私钥文件，默认 ./{DEFAULT_REVIEWER_KEY}"
     )
+    upgrade = report_actions.add_parser(
+        "key-upgrade", help="给旧版审阅人私钥加上签名密钥（答复和改状态需要签名），并更新其 .pub 公钥文件"
+    )
+    upgrade.add_argument(
+        "--key", default=DEFAULT_REVIEWER_KEY, metavar="FILE", help=f"私钥文件，默认 ./{DEFAULT_REVIEWER_KEY}"
+    )
     with_key = argparse.ArgumentParser(add_help=False)
     with_key.add_argument(
         "--key",
@@ -139,6 +145,25 @@ def _reports_keygen(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _reports_key_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services import reviewers_dir
+    from reports.keys import upgrade_key_file
+
+    passphrase = _reviewer_passphrase()
+    if passphrase is None:
+        return EXIT_USAGE
+    key_path = Path(args.key).expanduser()
+    _warn_if_readable_by_others(key_path)
+    public_path, fpr, changed = upgrade_key_file(key_path, reviewers_dir(settings), passphrase)
+    if not changed:
+        print(f"这把密钥（指纹 {fpr}）已有签名密钥，无需升级。")
+        return EXIT_OK
+    print(f"已为密钥（指纹 {fpr}）加上签名密钥，口令不变。")
+    print(f"公钥文件已更新：{public_path}")
+    print("如果审阅人名单在另一台服务器上，请把这个 .pub 文件复制过去替换旧文件。")
+    return EXIT_OK
+
+
 def _reports_list(reviewer: Reviewer, settings: Settings, args: argparse.Namespace) -> int:
     from reports.model import CATEGORIES, STATUSES
 
@@ -194,13 +219,18 @@ def _reports_show(reviewer: Reviewer, settings: Settings, args: argparse.Namespa
                 }
                 for a in d.attachments
             ],
-            "thread": [{"day": m.day.isoformat(), "kind": m.kind, "text": m.text} for m in d.thread],
+            "status_verified": d.status_verified,
+            "thread": [
+                {"day": m.day.isoformat(), "kind": m.kind, "text": m.text, "verified": m.verified}
+                for m in d.thread
+            ],
         }
         print(json.dumps(document, ensure_ascii=False, indent=2))
         return EXIT_OK
     # Everything below was typed by a reporter: shown so that it cannot drive the reviewer's terminal.
     print(f"编号：{d.id}")
-    print(f"日期：{d.day}    状态：{STATUSES.get(d.status, d.status)}")
+    unsigned = "" if d.status_verified else "（⚠ 状态未经审阅人签名，可能被改动）"
+    print(f"日期：{d.day}    状态：{STATUSES.get(d.status, d.status)}{unsigned}")
     print(f"类别：{CATEGORIES.get(d.category, d.category)}")
     print(f"被反映人或单位：{terminal_safe(d.subject) or '（未填写）'}")
     print(f"时间地点：{terminal_safe(d.when_where) or '（未填写）'}")
@@ -214,7 +244,11 @@ def _reports_show(reviewer: Reviewer, settings: Settings, args: argparse.Namespa
         print("往来：")
         for m in d.thread:
             who = "反映人补充" if m.kind == "addition" else "审阅人答复"
-            print(f"  {m.day} {who}：{terminal_safe(m.text)}")
+            flag = (
+                "" if m.verified else "（⚠ 未通过核验：不是审阅人签名的答复，或来自另一份线索；反映人看不到）"
+            )
+            text = terminal_safe(m.text) if m.text or m.verified else "（无法解密：不是加密给审阅人的内容）"
+            print(f"  {m.day} {who}{flag}：{text}")
     return EXIT_OK
 
 
@@ -278,9 +312,9 @@ def _warn_if_readable_by_others(path: Path) -> None:
 
 def cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
     """Reviewer tools for anonymous reports: key generation, list, show, reply, status, export, purge."""
-    from bot.services import build_engine, build_reviewer, reviewers_dir
+    from bot.services import build_engine, build_reviewer
     from reports.errors import DecryptionFailed, ReportError
-    from reports.keys import load_private_key, load_public_keys
+    from reports.keys import load_reviewer_key
 
     actions = {
         "list": _reports_list,
@@ -293,21 +327,18 @@ def cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.action == "keygen":
             return _reports_keygen(settings, args)
+        if args.action == "key-upgrade":
+            return _reports_key_upgrade(settings, args)
         passphrase = _reviewer_passphrase()
         if passphrase is None:
             return EXIT_USAGE
         # Unlock first: a wrong passphrase never touches the database.
         key_path = Path(args.key).expanduser()
         _warn_if_readable_by_others(key_path)
-        private_key, public_key = load_private_key(key_path, passphrase)
-        if public_key not in load_public_keys(reviewers_dir(settings)):
-            print(
-                f"注意：这把密钥不在审阅人名单（{reviewers_dir(settings)}）中，新的线索不会加密给它。",
-                file=sys.stderr,
-            )
+        key = load_reviewer_key(key_path, passphrase)
         engine = build_engine(settings)
         try:
-            reviewer = build_reviewer(settings, engine, private_key, public_key)
+            reviewer = build_reviewer(settings, engine, key)
             return actions[args.action](reviewer, settings, args)
         finally:
             engine.dispose()

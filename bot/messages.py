@@ -26,6 +26,7 @@ from reports.errors import (
     KeyFileError,
     NoReviewerKeys,
     ReportError,
+    ReviewerKeyRefused,
     StatusChangeRefused,
     TooManyAttempts,
     UnknownReport,
@@ -145,6 +146,16 @@ def _describe_report(error: ReportError) -> str:
             return "暂时无法受理：尚未配置审阅人密钥，请联系管理员（qingfeng reports keygen）。"
         case KeyFileError():
             return _describe_key_file(str(error))
+        case ReviewerKeyRefused(fingerprint=fpr, reason="unknown"):
+            return (
+                f"这把密钥（指纹 {fpr}）不在审阅人名单中（数据目录 reviewers/），不能查看或处理线索。"
+                "请由管理员把它的 .pub 公钥文件放入该文件夹。"
+            )
+        case ReviewerKeyRefused(fingerprint=fpr):
+            return (
+                f"这把密钥（指纹 {fpr}）还没有签名密钥，答复和改状态需要签名。"
+                "请先运行 qingfeng reports key-upgrade --key 私钥文件，并把更新后的 .pub 文件放入 reviewers/。"
+            )
         case DecryptionFailed():
             return "无法解密：这份线索没有加密给你的密钥，或数据已损坏。"
         case UnknownReport():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from reminders.content import ArticleLookup, corpus_lookup, load_templates
 from reminders.planner import PlanConfig
 from reminders.service import Clock, ReminderService, china_now
 from reminders.store import ReminderStore
-from reports.keys import load_public_keys
+from reports.keys import ReviewerKey, load_reviewers
 from reports.receipt import ReceiptKeys, load_or_create_secret
 from reports.review import Reviewer
 from reports.service import DayClock, ReportService, china_today
@@ -161,31 +162,32 @@ def receipt_secret(settings: Settings) -> bytes:
     return load_or_create_secret(settings.data_dir / "receipt.secret")
 
 
-def build_reports(settings: Settings, engine: Engine, clock: DayClock | None = None) -> ReportService:
+def build_reports(
+    settings: Settings,
+    engine: Engine,
+    clock: DayClock | None = None,
+    on_write: Callable[[], None] | None = None,
+) -> ReportService:
     """The anonymous-report service: migrated store, reviewer keys read at each report, receipt secret."""
     folder = reviewers_dir(settings)
     return ReportService(
         store=ReportStore(engine),
-        # Read at every submission, so adding a reviewer's .pub file needs no restart.
-        recipients=lambda: load_public_keys(folder),
+        # Read at every use, so adding (or retiring) a reviewer's .pub file needs no restart.
+        reviewers=lambda: load_reviewers(folder, retired=True),
         receipt_keys=ReceiptKeys(receipt_secret(settings)),
         clock=clock or china_today,
+        on_write=on_write,
     )
 
 
 def build_reviewer(
     settings: Settings,
     engine: Engine,
-    private_key: bytes,
-    public_key: bytes,
+    key: ReviewerKey,
     clock: DayClock | None = None,
 ) -> Reviewer:
-    """A reviewer working with an unlocked key; replies are sealed to every key in the reviewers folder."""
+    """A reviewer working with an unlocked key, which must be listed in the reviewers folder to act."""
     folder = reviewers_dir(settings)
     return Reviewer(
-        ReportStore(engine),
-        private_key,
-        public_key,
-        clock or china_today,
-        recipients=lambda: load_public_keys(folder),
+        ReportStore(engine), key, lambda: load_reviewers(folder, retired=True), clock or china_today
     )

@@ -311,6 +311,8 @@ def status_html(view: StatusView) -> list[str]:
     head = texts.STATUS_VIEW.format(status=escape(view.status_label), day=day_text(view.submitted))
     if view.additions:
         head += "\n" + texts.STATUS_ADDITIONS.format(count=view.additions)
+    if view.unverified:
+        head += "\n" + texts.STATUS_UNVERIFIED.format(count=view.unverified)
     pieces = [head]
     replies = [m for m in view.replies if m.kind == "reply"]
     if replies:

@@ -190,6 +190,11 @@ STATUS_ASK_CODE = (
 STATUS_CODE_EXPECTED = "请用文字发送回执码，或发送 /cancel 取消。"
 STATUS_WRONG_CODE = "{reason}\n请直接重新发送回执码再试；其他消息会照常当作问题回答。"
 STATUS_VIEW = "<b>办理进度：{status}</b>\n提交日期：{day}"
+# Replies or a status change that no listed reviewer signed: someone other than the reviewers wrote them.
+STATUS_UNVERIFIED = (
+    "⚠ 有 {count} 条记录未通过审阅人签名核验，已隐藏。请勿按任何索要身份或联系方式的信息操作；"
+    "审阅人员不会向您询问姓名、电话。"
+)
 STATUS_ADDITIONS = "您已补充情况 {count} 次。"
 STATUS_REPLIES_HEADER = "<b>审阅人员的回复</b>"
 STATUS_REPLY = "{day}：\n{text}"

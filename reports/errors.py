@@ -49,6 +49,15 @@ class KeyFileError(ReportError):
     """A reviewer key file is missing, malformed, or the passphrase is wrong."""
 
 
+class ReviewerKeyRefused(ReportError):
+    """This key may not act on reports: not in the reviewers folder, or it has no signing key (version 1)."""
+
+    def __init__(self, fingerprint: str, reason: str) -> None:
+        super().__init__(f"{fingerprint}: {reason}")
+        self.fingerprint = fingerprint
+        self.reason = reason  # "unknown" or "cannot_sign"
+
+
 class DecryptionFailed(ReportError):
     """This private key cannot open the envelope (not a recipient, or the data is damaged)."""
 

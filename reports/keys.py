@@ -1,16 +1,22 @@
-"""Reviewer key files: an X25519 private key under a passphrase (Argon2id + SecretBox), public keys as text.
+"""Reviewer key files: an X25519 box key and an Ed25519 signing key under a passphrase, public keys as text.
 
 The private key file is UTF-8 JSON::
 
-    {"format": "qingfeng-reviewer-key", "version": 1, "kdf": "argon2id",
+    {"format": "qingfeng-reviewer-key", "version": 2, "kdf": "argon2id",
      "opslimit": 3, "memlimit": 268435456, "salt": "<b64>", "nonce": "<b64>", "ciphertext": "<b64>",
-     "public_key": "<b64>", "fingerprint": "ab12-cd34-ef56-7890"}
+     "public_key": "<b64>", "verify_key": "<b64>", "fingerprint": "ab12-cd34-ef56-7890"}
 
-``ciphertext`` is ``SecretBox(argon2id(passphrase, salt)).encrypt(private_key, nonce)`` without the nonce.
-The KDF cost is libsodium's MODERATE level (3 passes over 256 MiB): about 0.3 s per unlock on a 2-core
-server, paid once when a reviewer unlocks, and it makes each passphrase guess on a stolen file as costly.
+``ciphertext`` is ``SecretBox(argon2id(passphrase, salt)).encrypt(box_private ‖ signing_seed, nonce)``
+without the nonce. Version 1 files hold the box key alone: they still open reports, but a reviewer must
+add a signing key (``upgrade_key_file``) before replying or changing anything. The KDF cost is libsodium's
+MODERATE level (3 passes over 256 MiB): about 0.3 s per unlock on a 2-core server, paid once when a reviewer
+unlocks, and it makes each passphrase guess on a stolen file as costly.
 
-A public key file ``<fingerprint>.pub`` holds the 32-byte key in standard base64 on one line.
+A public key file ``<fingerprint>.pub`` holds the 32-byte box key in standard base64 on its first line and
+the 32-byte Ed25519 verify key on the second (version 1 files have only the first). The folder of these
+files is the list of reviewers: reports are sealed to its box keys, and reviewer actions count only when
+signed by one of its verify keys (or by a key moved to ``retired/``, which signs no more but whose earlier
+replies stay valid).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import contextlib
 import json
 import os
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +39,12 @@ from nacl.secret import SecretBox
 
 from reports.crypto import KEY_BYTES, fingerprint, generate_keypair
 from reports.errors import KeyFileError
+from reports.signing import generate_signing_seed, verify_key_of
 
 FORMAT = "qingfeng-reviewer-key"
-VERSION = 1
+VERSION = 2
+VERSIONS = (1, 2)
+RETIRED = "retired"  # reviewers/retired/*.pub: no new reports sealed to them, earlier signatures still valid
 OPSLIMIT = argon2id.OPSLIMIT_MODERATE
 MEMLIMIT = argon2id.MEMLIMIT_MODERATE
 PASSPHRASE_MIN = 8
@@ -44,17 +54,56 @@ MISSING = "missing key file"
 _MAX_KEY_FILE = 64 * 1024  # a real key file is ~400 bytes; refuse to parse anything huge
 
 
-def protect_private_key(private_key: bytes, passphrase: str) -> bytes:
-    """The content of a key file holding ``private_key`` under ``passphrase`` (≥ 8 characters)."""
+@dataclass(frozen=True)
+class ReviewerKey:
+    """An unlocked reviewer key: the box key pair that opens reports and the seed that signs actions."""
+
+    private_key: bytes
+    public_key: bytes
+    signing_seed: bytes | None  # None: a version-1 key file, which can read but not act
+
+    @property
+    def verify_key(self) -> bytes | None:
+        """The Ed25519 public key matching ``signing_seed``."""
+        return verify_key_of(self.signing_seed) if self.signing_seed is not None else None
+
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of the box public key: the reviewer's name in the audit log and in file names."""
+        return fingerprint(self.public_key)
+
+
+@dataclass(frozen=True)
+class ReviewerPublicKey:
+    """One reviewer as listed in the reviewers folder."""
+
+    public_key: bytes
+    verify_key: bytes | None  # None: a version-1 .pub file
+    retired: bool = False  # in reviewers/retired/: nothing new is sealed to it, and it may not act
+
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of the box public key."""
+        return fingerprint(self.public_key)
+
+
+def protect_private_key(private_key: bytes, passphrase: str, signing_seed: bytes | None = None) -> bytes:
+    """The content of a key file holding ``private_key`` (and a signing seed) under ``passphrase`` (≥ 8 characters).
+
+    Without ``signing_seed`` a new one is drawn: every key file written from now on can sign.
+    """
     if len(private_key) != KEY_BYTES:
         raise ValueError(f"private key must be {KEY_BYTES} bytes")
+    signing_seed = generate_signing_seed() if signing_seed is None else signing_seed
+    if len(signing_seed) != KEY_BYTES:
+        raise ValueError(f"signing seed must be {KEY_BYTES} bytes")
     secret = _passphrase_bytes(passphrase)
     if len(unicodedata.normalize("NFC", passphrase)) < PASSPHRASE_MIN:
         raise ValueError(f"passphrase must have at least {PASSPHRASE_MIN} characters")
     salt = nacl.utils.random(argon2id.SALTBYTES)
     nonce = nacl.utils.random(SecretBox.NONCE_SIZE)
     box_key = argon2id.kdf(SecretBox.KEY_SIZE, secret, salt, opslimit=OPSLIMIT, memlimit=MEMLIMIT)
-    ciphertext = SecretBox(box_key).encrypt(private_key, nonce).ciphertext
+    ciphertext = SecretBox(box_key).encrypt(private_key + signing_seed, nonce).ciphertext
     public_key = bytes(PrivateKey(private_key).public_key)
     document = {
         "format": FORMAT,
@@ -66,13 +115,19 @@ def protect_private_key(private_key: bytes, passphrase: str) -> bytes:
         "nonce": _b64(nonce),
         "ciphertext": _b64(ciphertext),
         "public_key": _b64(public_key),
+        "verify_key": _b64(verify_key_of(signing_seed)),
         "fingerprint": fingerprint(public_key),
     }
     return (json.dumps(document, indent=2) + "\n").encode("utf-8")
 
 
 def unlock_private_key(data: bytes, passphrase: str) -> bytes:
-    """The private key in key-file ``data``; ``KeyFileError`` on a wrong passphrase or a malformed file."""
+    """The box private key in key-file ``data``; ``KeyFileError`` on a wrong passphrase or a malformed file."""
+    return unlock_reviewer_key(data, passphrase).private_key
+
+
+def unlock_reviewer_key(data: bytes, passphrase: str) -> ReviewerKey:
+    """Both keys in key-file ``data``; ``KeyFileError`` on a wrong passphrase or a malformed file."""
     fields = _parse_key_file(data)
     try:
         box_key = argon2id.kdf(
@@ -82,13 +137,16 @@ def unlock_private_key(data: bytes, passphrase: str) -> bytes:
             opslimit=fields["opslimit"],
             memlimit=fields["memlimit"],
         )
-        private_key = SecretBox(box_key).decrypt(fields["ciphertext"], fields["nonce"])
+        secret = SecretBox(box_key).decrypt(fields["ciphertext"], fields["nonce"])
     except nacl.exceptions.CryptoError:
         raise KeyFileError(WRONG_PASSPHRASE) from None
-    # The MAC proves the passphrase; the public key check catches a file whose fields were mixed up.
-    if len(private_key) != KEY_BYTES or bytes(PrivateKey(private_key).public_key) != fields["public_key"]:
+    private_key, signing_seed = secret[:KEY_BYTES], secret[KEY_BYTES:] or None
+    # The MAC proves the passphrase; the public key checks catch a file whose fields were mixed up.
+    if bytes(PrivateKey(private_key).public_key) != fields["public_key"]:
         raise KeyFileError(MALFORMED)
-    return private_key
+    if signing_seed is not None and verify_key_of(signing_seed) != fields["verify_key"]:
+        raise KeyFileError(MALFORMED)
+    return ReviewerKey(private_key, fields["public_key"], signing_seed)
 
 
 def write_key_files(private_path: Path, public_dir: Path, passphrase: str) -> tuple[Path, str]:
@@ -96,7 +154,8 @@ def write_key_files(private_path: Path, public_dir: Path, passphrase: str) -> tu
     if private_path.exists():  # fail before the slow KDF; O_EXCL below closes the race
         raise KeyFileError(f"key file exists: {private_path}")
     private_key, public_key = generate_keypair()
-    content = protect_private_key(private_key, passphrase)
+    signing_seed = generate_signing_seed()
+    content = protect_private_key(private_key, passphrase, signing_seed)
     fpr = fingerprint(public_key)
     public_path = public_dir / f"{fpr}.pub"
     private_path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,39 +163,87 @@ def write_key_files(private_path: Path, public_dir: Path, passphrase: str) -> tu
     _write_new(private_path, content, 0o600)
     try:
         # Written second: a public key without its private key would let reports go to nobody.
-        _write_new(public_path, (_b64(public_key) + "\n").encode("ascii"), 0o644)
+        _write_new(public_path, _public_file(public_key, verify_key_of(signing_seed)), 0o644)
     except BaseException:
         private_path.unlink(missing_ok=True)
         raise
     return public_path, fpr
 
 
+def upgrade_key_file(private_path: Path, public_dir: Path, passphrase: str) -> tuple[Path, str, bool]:
+    """Give a version-1 key file a signing key, and its .pub file the verify key; (.pub path, fingerprint, changed).
+
+    The key file is replaced atomically (a new file renamed over it), so a crash leaves the old or the new.
+    """
+    try:
+        data = private_path.read_bytes()
+    except FileNotFoundError:
+        raise KeyFileError(MISSING) from None
+    key = unlock_reviewer_key(data, passphrase)
+    public_path = public_dir / f"{key.fingerprint}.pub"
+    if key.signing_seed is not None:
+        return public_path, key.fingerprint, False
+    seed = generate_signing_seed()
+    content = protect_private_key(key.private_key, passphrase, seed)
+    temporary = private_path.with_name(private_path.name + ".new")
+    temporary.unlink(missing_ok=True)
+    _write_new(temporary, content, 0o600)
+    os.replace(temporary, private_path)
+    public_dir.mkdir(parents=True, exist_ok=True)
+    replacement = public_path.with_name(public_path.name + ".new")
+    replacement.unlink(missing_ok=True)
+    _write_new(replacement, _public_file(key.public_key, verify_key_of(seed)), 0o644)
+    os.replace(replacement, public_path)
+    return public_path, key.fingerprint, True
+
+
+def load_reviewers(public_dir: Path, retired: bool = False) -> list[ReviewerPublicKey]:
+    """The reviewers listed in ``public_dir`` (sorted by file name), and with ``retired`` those in ``retired/``."""
+    folders = [(public_dir, False), (public_dir / RETIRED, True)] if retired else [(public_dir, False)]
+    found: list[ReviewerPublicKey] = []
+    for folder, is_retired in folders:
+        if folder.is_dir():
+            found.extend(_read_public_file(path, is_retired) for path in sorted(folder.glob("*.pub")))
+    return found
+
+
 def load_public_keys(public_dir: Path) -> list[bytes]:
-    """Every ``*.pub`` key in ``public_dir`` (sorted by file name); ``KeyFileError`` names a bad file."""
-    if not public_dir.is_dir():
-        return []
-    keys = []
-    for path in sorted(public_dir.glob("*.pub")):
-        try:
-            key = base64.b64decode(path.read_text("ascii").strip(), validate=True)
-        except (OSError, UnicodeDecodeError, binascii.Error):
-            raise KeyFileError(f"malformed public key file: {path.name}") from None
-        if len(key) != KEY_BYTES:
-            raise KeyFileError(f"malformed public key file: {path.name}")
-        keys.append(key)
-    return keys
+    """Every current reviewer's box key in ``public_dir`` (sorted by file name); ``KeyFileError`` names a bad file."""
+    return [reviewer.public_key for reviewer in load_reviewers(public_dir)]
 
 
-def load_private_key(path: Path, passphrase: str) -> tuple[bytes, bytes]:
-    """``(private_key, public_key)`` from a key file; ``KeyFileError`` if missing, malformed or locked."""
+def _public_file(public_key: bytes, verify_key: bytes) -> bytes:
+    return (_b64(public_key) + "\n" + _b64(verify_key) + "\n").encode("ascii")
+
+
+def _read_public_file(path: Path, retired: bool = False) -> ReviewerPublicKey:
+    try:
+        lines = path.read_text("ascii").split()
+        if not 1 <= len(lines) <= 2:
+            raise ValueError
+        keys = [base64.b64decode(line, validate=True) for line in lines]
+        if any(len(key) != KEY_BYTES for key in keys):
+            raise ValueError
+    except (OSError, UnicodeDecodeError, ValueError, binascii.Error):
+        raise KeyFileError(f"malformed public key file: {path.name}") from None
+    return ReviewerPublicKey(keys[0], keys[1] if len(keys) == 2 else None, retired)
+
+
+def load_reviewer_key(path: Path, passphrase: str) -> ReviewerKey:
+    """The unlocked key in a key file; ``KeyFileError`` if missing, malformed or locked."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise KeyFileError(MISSING) from None
     except OSError:
         raise KeyFileError(MALFORMED) from None
-    private_key = unlock_private_key(data, passphrase)
-    return private_key, bytes(PrivateKey(private_key).public_key)
+    return unlock_reviewer_key(data, passphrase)
+
+
+def load_private_key(path: Path, passphrase: str) -> tuple[bytes, bytes]:
+    """``(private_key, public_key)`` of the box key in a key file; ``KeyFileError`` if missing, malformed or locked."""
+    key = load_reviewer_key(path, passphrase)
+    return key.private_key, key.public_key
 
 
 def _parse_key_file(data: bytes) -> dict[str, Any]:
@@ -145,7 +252,10 @@ def _parse_key_file(data: bytes) -> dict[str, Any]:
         if len(data) > _MAX_KEY_FILE:
             raise ValueError
         doc = json.loads(data.decode("utf-8"))
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") not in VERSIONS:
+            raise ValueError
+        version = doc["version"]
+        if type(version) is not int:  # not True, which equals 1
             raise ValueError
         if doc.get("kdf") != "argon2id":
             raise ValueError
@@ -161,8 +271,9 @@ def _parse_key_file(data: bytes) -> dict[str, Any]:
             "memlimit": memlimit,
             "salt": _unb64(doc["salt"], argon2id.SALTBYTES),
             "nonce": _unb64(doc["nonce"], SecretBox.NONCE_SIZE),
-            "ciphertext": _unb64(doc["ciphertext"], KEY_BYTES + SecretBox.MACBYTES),
+            "ciphertext": _unb64(doc["ciphertext"], KEY_BYTES * version + SecretBox.MACBYTES),
             "public_key": _unb64(doc["public_key"], KEY_BYTES),
+            "verify_key": _unb64(doc["verify_key"], KEY_BYTES) if version == 2 else None,
         }
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, binascii.Error):
         raise KeyFileError(MALFORMED) from None

@@ -92,6 +92,8 @@ class Message:
     day: dt.date
     kind: str  # "addition" or "reply"
     text: str
+    # False: a reply not signed by a listed reviewer, or an entry sealed for another report (moved or forged).
+    verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class StatusView:
     submitted: dt.date
     replies: tuple[Message, ...]
     additions: int
+    # Replies or a status change that failed the signature check: not shown, only counted.
+    unverified: int = 0
 
     @property
     def status_label(self) -> str:
@@ -134,3 +138,5 @@ class ReportDetail:
     when_where: str
     attachments: tuple[Attachment, ...]
     thread: tuple[Message, ...]
+    # False: the status column was changed without a listed reviewer's signature.
+    status_verified: bool = True

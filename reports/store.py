@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +63,8 @@ reports_table = Table(
     Column("lookup_hash", LargeBinary, nullable=False),
     Column("reply_public", LargeBinary, nullable=False),
     Column("reply_sealed_private", LargeBinary, nullable=False),
+    # A reviewer's verify key and signature of (report, status, day); NULL while the report is new.
+    Column("status_proof", LargeBinary, nullable=True),
     UniqueConstraint("lookup_hash", name="uq_reports_lookup_hash"),
     CheckConstraint("status IN ('new', 'in_progress', 'closed')", name="ck_reports_status"),
     sqlite_with_rowid=False,
@@ -139,6 +141,7 @@ class StoredReport:
     closed_day: dt.date | None
     reply_public: bytes
     reply_sealed_private: bytes
+    status_proof: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ _REPORT_COLUMNS = (
     reports_table.c.closed_day,
     reports_table.c.reply_public,
     reports_table.c.reply_sealed_private,
+    reports_table.c.status_proof,
 )
 
 
@@ -282,10 +286,16 @@ class ReportStore:
         raise RuntimeError(f"could not append to report {report_id}")
 
     def set_status(
-        self, report_id: str, current: str, wanted: str, day: dt.date, audit_entry: AuditEntry | None = None
+        self,
+        report_id: str,
+        current: str,
+        wanted: str,
+        day: dt.date,
+        audit_entry: AuditEntry | None = None,
+        proof: bytes | None = None,
     ) -> bool:
-        """Move a report from ``current`` to ``wanted``; False if it was no longer ``current``."""
-        values: dict[str, object] = {"status": wanted, "status_day": day}
+        """Move a report from ``current`` to ``wanted`` with its signed proof; False if no longer ``current``."""
+        values: dict[str, object] = {"status": wanted, "status_day": day, "status_proof": proof}
         if wanted == "closed":
             values["closed_day"] = day
         with self.engine.begin() as conn:
@@ -321,19 +331,26 @@ class ReportStore:
             )
         )
 
-    def purge(self, closed_on_or_before: dt.date) -> list[str]:
-        """Delete closed reports (with entries and attachments) closed on or before a day; their ids."""
+    def purge(
+        self, closed_on_or_before: dt.date, accept: Callable[[StoredReport], bool] | None = None
+    ) -> list[str]:
+        """Delete closed reports (with entries and attachments) closed on or before a day; their ids.
+
+        ``accept`` sees each candidate first: the services pass a check of the signed closing.
+        """
         with self.engine.begin() as conn:
-            ids = [
-                row.id
-                for row in conn.execute(
-                    select(reports_table.c.id).where(
-                        and_(
-                            reports_table.c.status == "closed",
-                            reports_table.c.closed_day <= closed_on_or_before,
-                        )
+            rows = conn.execute(
+                select(*_REPORT_COLUMNS).where(
+                    and_(
+                        reports_table.c.status == "closed",
+                        reports_table.c.closed_day <= closed_on_or_before,
                     )
                 )
+            )
+            ids = [
+                report.id
+                for report in (StoredReport(**row._mapping) for row in rows)
+                if accept is None or accept(report)
             ]
             # Children first and explicitly: SQLite enforces ON DELETE CASCADE only with foreign_keys=ON.
             for start in range(0, len(ids), 500):
@@ -343,15 +360,20 @@ class ReportStore:
                 conn.execute(delete(reports_table).where(reports_table.c.id.in_(chunk)))
         return ids
 
-    def compact(self) -> None:
-        """On SQLite, rewrite the file and empty the WAL so deleted ciphertext leaves no trace on disk."""
+    def compact(self) -> bool:
+        """On SQLite, empty the WAL and rewrite the file in key order; True if the WAL was emptied too.
+
+        VACUUM copies each table in primary-key order, and report keys are random ids: afterwards neither
+        page numbers nor offsets inside pages tell which report came first, and deleted ciphertext is gone.
+        """
         if self.engine.dialect.name != "sqlite":
-            return
+            return True
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
             conn.execute(text("VACUUM"))
             # VACUUM itself goes through the WAL in WAL mode: checkpoint again so the old pages go too.
-            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            busy = conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).scalar()
+        return not busy  # busy: a reader kept an older snapshot, so the WAL could not be emptied yet
 
     # Reading
 

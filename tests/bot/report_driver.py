@@ -42,8 +42,20 @@ class Reporter:
         self.server.press(self.chat, int(message.result["message_id"]), data)
         return self._next(mark, predicate)
 
-    def fill(self, details: str, subject: str | None = None, category: str = "gifts") -> Call:
-        """Walk the steps up to the summary; the message holding 确认提交."""
+    def send_file(self, data: bytes, name: str, mime: str, predicate: Callable[[Call], bool]) -> Call:
+        """Send a document; the bot's next message matching ``predicate``."""
+        mark = self.server.mark()
+        self.server.send_document(self.chat, data, name, mime)
+        return self._next(mark, predicate)
+
+    def fill(
+        self,
+        details: str,
+        subject: str | None = None,
+        category: str = "gifts",
+        files: tuple[tuple[bytes, str, str], ...] = (),
+    ) -> Call:
+        """Walk the steps up to the summary, sending ``files`` (data, name, type) as evidence; 确认提交's message."""
         intro = self.say("/report", lambda c: f"rp:cat:{category}" in buttons(c))
         ask_subject = self.press(intro, f"rp:cat:{category}", lambda c: (c.text or "").startswith("第2步"))
         step3 = lambda c: (c.text or "").startswith("第3步")  # noqa: E731
@@ -52,8 +64,10 @@ class Reporter:
         else:
             self.press(ask_subject, "rp:skip", step3)
         ask_when = self.say(details, lambda c: (c.text or "").startswith("第4步"))
-        ask_evidence = self.press(ask_when, "rp:skip", lambda c: (c.text or "").startswith("第5步"))
-        return self.press(ask_evidence, "rp:done", lambda c: "rp:send" in buttons(c))
+        last = self.press(ask_when, "rp:skip", lambda c: (c.text or "").startswith("第5步"))
+        for data, name, mime in files:
+            last = self.send_file(data, name, mime, lambda c: (c.text or "").startswith("已收到第"))
+        return self.press(last, "rp:done", lambda c: "rp:send" in buttons(c))
 
     def confirm(self, summary: Call) -> tuple[str, Call]:
         """Press 确认提交; the receipt code and the receipt message."""
@@ -62,6 +76,8 @@ class Reporter:
         assert found, receipt.text
         return found.group(1), receipt
 
-    def report(self, details: str, subject: str | None = None) -> str:
+    def report(
+        self, details: str, subject: str | None = None, files: tuple[tuple[bytes, str, str], ...] = ()
+    ) -> str:
         """A whole report; its receipt code."""
-        return self.confirm(self.fill(details, subject))[0]
+        return self.confirm(self.fill(details, subject, files=files))[0]

@@ -145,17 +145,39 @@ def test_missing_key_file_and_unknown_report(keyed: tuple[Path, Path], tmp_path:
     assert no_text.returncode == 2 and "答复内容" in no_text.stderr
 
 
-def test_a_key_that_is_not_a_recipient_cannot_read(keyed: tuple[Path, Path], tmp_path: Path) -> None:
-    data_dir, _ = keyed
-    submit(data_dir)
+def test_a_key_not_in_the_reviewers_folder_is_refused(keyed: tuple[Path, Path], tmp_path: Path) -> None:
+    data_dir, key = keyed
+    codes: list[str] = []
+    submit(data_dir, codes)
+    [row] = [
+        json.loads(line) for line in run(data_dir, "list", "--json", "--key", str(key)).stdout.splitlines()
+    ]
     stranger = tmp_path / "stranger.key"
     made = run(tmp_path / "elsewhere", "keygen", "--out", str(stranger))
     assert made.returncode == 0, made.stderr
-    listed = run(data_dir, "list", "--json", "--key", str(stranger))
-    assert listed.returncode == 0 and "不在审阅人名单" in listed.stderr
+    for args in (
+        ("reply", row["id"], "请提供您的姓名和手机号以便核实"),
+        ("status", row["id"], "in_progress"),
+        ("purge", "--days", "0"),
+        ("list",),
+        ("show", row["id"]),
+    ):
+        refused = run(data_dir, *args, "--key", str(stranger))
+        assert refused.returncode == 2 and "不在审阅人名单" in refused.stderr, (args, refused.stderr)
+        assert "Traceback" not in refused.stderr
+    assert status_of(data_dir, codes[0]) == ("new", [])
+
+
+def test_a_reviewer_listed_after_a_report_cannot_read_it(keyed: tuple[Path, Path], tmp_path: Path) -> None:
+    data_dir, _ = keyed
+    submit(data_dir)
+    late = tmp_path / "late.key"
+    assert run(data_dir, "keygen", "--out", str(late)).returncode == 0  # its .pub goes into the data dir
+    listed = run(data_dir, "list", "--json", "--key", str(late))
+    assert listed.returncode == 0, listed.stderr
     [row] = [json.loads(line) for line in listed.stdout.splitlines()]
     assert row["category"] == ""
-    shown = run(data_dir, "show", row["id"], "--key", str(stranger))
+    shown = run(data_dir, "show", row["id"], "--key", str(late))
     assert shown.returncode == 1 and "无法解密" in shown.stderr and DETAILS not in shown.stdout
 
 
@@ -222,3 +244,25 @@ def test_export_goes_only_into_a_new_or_empty_folder_and_never_through_a_link(
     assert run(data_dir, "export", str(empty), "--key", str(key)).returncode == 0
     assert stat.S_IMODE(empty.stat().st_mode) == 0o700
     assert (empty / row["id"] / "report.json").is_file()
+
+
+def test_an_old_key_must_be_upgraded_before_it_may_reply(tmp_path: Path) -> None:
+    from tests.reports.test_signing import PASSPHRASE as OLD_PASSPHRASE
+    from tests.reports.test_signing import write_version_one_key
+
+    data_dir, key = tmp_path / "data", tmp_path / "offline" / "old.key"
+    key.parent.mkdir()
+    write_version_one_key(key, data_dir / "reviewers")
+    key.chmod(0o600)
+    codes: list[str] = []
+    submit(data_dir, codes)
+    listed = run(data_dir, "list", "--json", "--key", str(key), passphrase=OLD_PASSPHRASE)
+    assert listed.returncode == 0, listed.stderr  # reading needs no signature
+    [row] = [json.loads(line) for line in listed.stdout.splitlines()]
+    refused = run(data_dir, "reply", row["id"], "收到。", "--key", str(key), passphrase=OLD_PASSPHRASE)
+    assert refused.returncode == 2 and "key-upgrade" in refused.stderr
+    upgraded = run(data_dir, "key-upgrade", "--key", str(key), passphrase=OLD_PASSPHRASE)
+    assert upgraded.returncode == 0 and "已为密钥" in upgraded.stdout, upgraded.stderr
+    replied = run(data_dir, "reply", row["id"], "收到。", "--key", str(key), passphrase=OLD_PASSPHRASE)
+    assert replied.returncode == 0, replied.stderr
+    assert status_of(data_dir, codes[0]) == ("new", ["收到。"])

@@ -1,9 +1,11 @@
 """Anonymity of /report, checked on the real files: 200 reports from 20 people through the real bot process.
 
-Every file under the data dir (databases, WAL, job store, index) and the bot's log are searched for each
-reporter's id (decimal, hex, and the binary integers SQLite would store), username and names, for the
-receipt codes, and for a canary string written into every report. None may be found; the reports must
-still be there, readable with the reviewer's private key, which never enters the data dir.
+The bot logs at DEBUG. Every file under the data dir (databases, WAL, job store, index) and the bot's log
+are searched for each reporter's id (decimal, hex, and the binary integers SQLite would store), username and
+names, for the receipt codes, and for a canary string written into every report. None may be found. The
+database file and its WAL, copied while the bot runs (once it has rebuilt the file) and again after it
+stopped, must not rank the reports by arrival. The reports must still be there, readable with the reviewer's
+private key, which never enters the data dir.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import json
 import os
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
@@ -23,15 +27,18 @@ import pytest
 
 from knowledge.service import KnowledgeService
 from reports.keys import write_key_files
+from reports.receipt import ReceiptKeys, load_or_create_secret
 from tests.bot.report_driver import Reporter
 from tests.bot.test_telegram_e2e import BotProcess, start_bot, stop_bot
 from tests.fakebotapi import FakeBotAPI
+from tests.reports.disk_order import Snapshot, in_page_order, order, windows
 
 pytestmark = pytest.mark.slow
 
 PEOPLE = 20
 REPORTS_EACH = 10
 PASSPHRASE = "correct horse battery staple"
+UNORDERED = 4.5  # |z| of Kendall's tau below this: what a random layout gives but for one time in 150,000
 
 
 def person(n: int) -> dict[str, object]:
@@ -61,9 +68,50 @@ def needles(people: list[dict[str, object]]) -> dict[bytes, str]:
             found[text.encode("utf-16-le")] = f"{text!r} (utf-16)"
         # How SQLite, pickle or a struct would hold the integer itself.
         orders: tuple[tuple[int, Literal["big", "little"]], ...] = ((6, "big"), (8, "big"), (8, "little"))
-        for size, order in orders:
-            found[uid.to_bytes(size, order)] = f"{uid} as {size}-byte {order}-endian"
+        for size, endian in orders:
+            found[uid.to_bytes(size, endian)] = f"{uid} as {size}-byte {endian}-endian"
     return found
+
+
+def wait_for_rebuild(db: Path, timeout: float = 180.0) -> Snapshot:
+    """A copy of the database and WAL once the bot has rebuilt the file (the WAL emptied to zero bytes)."""
+    wal = db.with_name(db.name + "-wal")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not wal.exists() or wal.stat().st_size == 0:
+            snap = Snapshot.take(db)
+            if snap.wal == b"":
+                return snap
+        time.sleep(0.2)  # polling a condition with a deadline, not waiting for something not to happen
+    raise AssertionError(f"the bot did not rebuild {db.name} within {timeout:.0f} s")
+
+
+def arrival_order(snap: Snapshot, db: Path, secret: Path, codes: Sequence[str]) -> dict[str, float]:
+    """z-scores of how well the snapshot's layout ranks the reports (found by their receipt codes) by arrival."""
+    keys = ReceiptKeys(load_or_create_secret(secret))  # exists: the bot created it
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = {
+            bytes(lookup): (bytes(public), bytes(body), bytes(blob))
+            for lookup, public, body, blob in conn.execute(
+                "SELECT r.lookup_hash, r.reply_public, e.envelope, a.envelope FROM reports r "
+                "JOIN report_entries e ON e.report_id = r.id AND e.seq = 0 "
+                "JOIN report_attachments a ON a.report_id = r.id AND a.seq = 0"
+            )
+        }
+    found = [rows[keys.derive(code)[0]] for code in codes]
+    publics = [snap.locate(public) for public, _, _ in found]
+    bodies = [snap.locate(body[:48]) for _, body, _ in found]
+    blobs = [snap.locate(*windows(blob)) for _, _, blob in found]
+    assert all(p is not None for p in [*publics, *bodies, *blobs])
+    return {
+        "report rows": order(publics).z,
+        "report rows inside a page": in_page_order(publics).z,
+        "report bodies": order(bodies).z,
+        "report bodies inside a page": in_page_order(bodies).z,
+        "attachment blobs": order(blobs).z,
+        "WAL frames": order([snap.first_frame(public) for public, _, _ in found]).z,
+        "WAL frames, attachment blobs": order([snap.first_frame(*windows(blob)) for _, _, blob in found]).z,
+    }
 
 
 def files_under(folder: Path) -> Iterator[Path]:
@@ -81,12 +129,10 @@ def leaks(folder: Path, patterns: dict[bytes, str], extra: Sequence[Path] = ()) 
     return out
 
 
-@pytest.fixture(scope="module")
-def data_dir(
-    real_service: KnowledgeService, real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+@pytest.fixture
+def data_dir(real_service: KnowledgeService, real_data_dir: Path, tmp_path: Path) -> Path:
     """A copy of the session's real index, so the index is among the files searched."""
-    copy = tmp_path_factory.mktemp("anon") / "data"
+    copy = tmp_path / "data"
     shutil.copytree(real_data_dir / "index", copy / "index")
     return copy
 
@@ -112,7 +158,7 @@ def test_two_hundred_reports_leave_no_trace_of_who_sent_them(data_dir: Path, tmp
             server,
             data_dir,
             tmp_path / "bot.log",
-            QINGFENG_LOG_LEVEL="INFO",
+            QINGFENG_LOG_LEVEL="DEBUG",
             QINGFENG_REPORTS_PER_DAY=str(REPORTS_EACH),
             QINGFENG_REPORTS_REVIEWER_CHAT="-1009990001",
             QINGFENG_REPORTS_NOTICE_MIN_DELAY="0",
@@ -127,8 +173,14 @@ def test_two_hundred_reports_leave_no_trace_of_who_sent_them(data_dir: Path, tmp
                     reporter.say("公车私用怎么处分", lambda c: True)  # a question too: Q&A keeps no identity
                     for k in range(REPORTS_EACH):
                         canary = canaries[n * REPORTS_EACH + k]
+                        # Evidence of varied size: a blob over several overflow pages, as SQLite appends it.
+                        note = "".join(
+                            secrets.choice("清风正气廉洁奉公") for _ in range(1500 + 300 * (k % 7))
+                        )
                         code = reporter.report(
-                            f"有人在节日期间收受礼品，线索标记{canary}。", subject=f"某单位{canary}"
+                            f"有人在节日期间收受礼品，线索标记{canary}。",
+                            subject=f"某单位{canary}",
+                            files=((note.encode(), "说明.txt", "text/plain"),),
                         )
                         with lock:
                             codes.append(code)
@@ -150,7 +202,7 @@ def test_two_hundred_reports_leave_no_trace_of_who_sent_them(data_dir: Path, tmp
                 t.join()
             assert not problems, problems[0]
             assert len(codes) == PEOPLE * REPORTS_EACH and len(set(codes)) == len(codes)
-            server.wait_for("sendMessage", lambda c: c.chat_id == -1009990001, timeout=30)
+            server.wait_for("sendMessage", lambda c: c.chat_id == -1009990001, timeout=120)
 
             patterns = needles(people)
             patterns.update({c.encode(): f"canary {c}" for c in canaries})
@@ -158,6 +210,7 @@ def test_two_hundred_reports_leave_no_trace_of_who_sent_them(data_dir: Path, tmp
             patterns.update({code.replace("-", "").encode(): "a receipt code" for code in codes})
             # While running: the WAL and any journal hold the latest writes.
             assert leaks(data_dir, patterns) == []
+            running = wait_for_rebuild(data_dir / "qingfeng.db")
         finally:
             assert stop_bot(bot) == 0, bot.log()[-3000:]
         log = bot.log_path
@@ -165,6 +218,12 @@ def test_two_hundred_reports_leave_no_trace_of_who_sent_them(data_dir: Path, tmp
         assert leaks(data_dir, patterns, extra=[log]) == []
         notices = [c.text for c in server.sent_messages(-1009990001)]
         assert notices and all(t and t.startswith("收到") and "条新的问题线索" in t for t in notices)
+
+    # Copied while running (after the rebuild) and at rest: the layout does not rank reports by arrival.
+    db, secret = data_dir / "qingfeng.db", data_dir / "receipt.secret"
+    for when, snap in (("running", running), ("stopped", Snapshot.take(db))):
+        measured = arrival_order(snap, db, secret, codes)
+        assert all(abs(z) < UNORDERED for z in measured.values()), (when, measured)
 
     # The reports are all there, and only the reviewer's private key opens them.
     env = {k: v for k, v in os.environ.items() if not k.startswith("QINGFENG_")}

@@ -65,7 +65,7 @@ def test_kill_during_confirmations_then_restart(data_dir: Path, tmp_path: Path) 
         for reporter, summary in zip(reporters, summaries, strict=True):
             presses.append(server.press(reporter.chat, int(summary.result["message_id"]), "rp:send"))
         # Kill as soon as the first receipt is out: others are being encrypted, written or sent.
-        server.wait_for("sendMessage", lambda c: bool(receipt_codes_in([c])), timeout=60, after=mark)
+        server.wait_for("sendMessage", lambda c: bool(receipt_codes_in([c])), timeout=120, after=mark)
         bot.process.kill()
         bot.process.wait(timeout=30)
         receipts = receipt_codes(server)
@@ -79,7 +79,7 @@ def test_kill_during_confirmations_then_restart(data_dir: Path, tmp_path: Path) 
         mark = server.mark()
         bot = start_bot(server, data_dir, tmp_path / "bot2.log", QINGFENG_LOG_LEVEL="INFO")
         server.wait_for("setMyCommands", timeout=180, after=mark)
-        server.wait_for("getUpdates", lambda c: c.ok and not c.result, timeout=60, after=mark)
+        server.wait_for("getUpdates", lambda c: c.ok and not c.result, timeout=120, after=mark)
         assert stored_reports(data_dir) == after_kill
 
         # Each receipted report answers /status with its code.
@@ -91,8 +91,9 @@ def test_kill_during_confirmations_then_restart(data_dir: Path, tmp_path: Path) 
         finally:
             engine.dispose()
 
-        # Someone whose confirmation was lost simply reports again.
-        lost = next(r for r in reporters if not receipt_codes(server, r.chat))
+        # Someone whose confirmation was lost simply reports again. (On a loaded machine every receipt may
+        # have gone out before the kill landed: then anyone reports again.)
+        lost = next((r for r in reporters if not receipt_codes(server, r.chat)), reporters[0])
         code = lost.report("重新提交：节前收受下属单位的购物卡。")
         assert code and stored_reports(data_dir) == after_kill + 1
         assert stop_bot(bot) == 0

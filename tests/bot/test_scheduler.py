@@ -21,13 +21,13 @@ from bot.settings import load_settings
 from reminders.content import ArticleLookup, corpus_lookup
 from reminders.planner import CHINA
 from reminders.service import ReminderService
-from reports.crypto import generate_keypair
 from reports.model import ReportDraft
 from reports.receipt import ReceiptKeys
 from reports.review import Reviewer
 from reports.service import ReportService
 from reports.store import ReportStore
 from tests.fakebotapi import FakeBotAPI
+from tests.reports.conftest import listing, new_reviewer_key
 
 CHATS = [-1001, -1002, -1003, 4242]
 
@@ -262,11 +262,11 @@ async def test_closed_reports_are_purged_by_the_daily_job(
     server: FakeBotAPI, engine: Engine, lookup: ArticleLookup, tmp_path: Path
 ) -> None:
     today = [dt.date(2026, 1, 5)]
-    private, public = generate_keypair()
+    key = new_reviewer_key()
     store = ReportStore(engine)
-    reports = ReportService(store, [public], ReceiptKeys(b"s" * 32), clock=lambda: today[0])
+    reports = ReportService(store, listing(key), ReceiptKeys(b"s" * 32), clock=lambda: today[0])
     reports.submit(ReportDraft(category="gifts", details="节前有人给科室送购物卡。"))
-    reviewer = Reviewer(store, private, public, clock=lambda: today[0])
+    reviewer = Reviewer(store, key, listing(key), clock=lambda: today[0])
     [summary] = reviewer.list()
     reviewer.set_status(summary.id, "in_progress")
     reviewer.set_status(summary.id, "closed")

@@ -69,7 +69,7 @@ def start_bot(server: FakeBotAPI, data_dir: Path, log_path: Path, *args: str, **
 def stop_bot(bot: BotProcess) -> int:
     if bot.process.poll() is None:
         bot.process.send_signal(signal.SIGTERM)
-    return bot.process.wait(timeout=30)
+    return bot.process.wait(timeout=120)  # generous: shutdown waits for running work on a loaded machine
 
 
 @pytest.fixture(scope="module")

@@ -36,13 +36,14 @@ from bot.settings import load_settings
 from handlers import texts
 from handlers.report import Draft, summary_html
 from knowledge.errors import IndexNotReady
-from reports.crypto import fingerprint, generate_keypair
 from reports.errors import AttachmentRejected, InvalidReport, NoReviewerKeys, TooManyAttempts
+from reports.keys import ReviewerKey
 from reports.model import CATEGORIES, DETAILS_MAX, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS
 from reports.review import Reviewer
 from tests.fakebotapi import DEFAULT_FIRST_NAME, FakeBotAPI
 from tests.handlers.harness import Driver, Reply, fake_services, running_app
 from tests.reports import samples
+from tests.reports.conftest import listing, new_reviewer_key
 
 DETAILS = "某局副局长在中秋节前收受下属单位送的购物卡两张，每张面值一千元。"
 SUBJECT = "某市某局"
@@ -56,12 +57,11 @@ CODE_RE = re.compile(r"<code>([0-9A-Z-]+)</code>")
 class Bot(Driver):
     """The running application, the fake server, and the reviewer's key pair."""
 
-    private_key: bytes
-    public_key: bytes
+    key: ReviewerKey
 
     def reviewer(self) -> Reviewer:
         store = self.app.bot_data["services"].reports.store
-        return Reviewer(store, self.private_key, self.public_key)
+        return Reviewer(store, self.key, listing(self.key))
 
     def leaked_to_qa(self, chat_id: int) -> bool:
         return any(NOT_READY in text for text in self.api.sent_texts(chat_id))
@@ -69,10 +69,11 @@ class Bot(Driver):
 
 @contextlib.asynccontextmanager
 async def running_bot(tmp_path: Path, **overrides: Any) -> AsyncIterator[Bot]:
-    private_key, public_key = generate_keypair()
+    key = new_reviewer_key()
     folder = reviewers_dir(load_settings({"data_dir": tmp_path}))
     folder.mkdir(parents=True)
-    (folder / f"{fingerprint(public_key)}.pub").write_text(base64.b64encode(public_key).decode() + "\n")
+    lines = [base64.b64encode(k).decode() for k in (key.public_key, key.verify_key or b"")]
+    (folder / f"{key.fingerprint}.pub").write_text("\n".join(lines) + "\n")
     with FakeBotAPI() as api:
         settings = load_settings(
             {
@@ -83,7 +84,7 @@ async def running_bot(tmp_path: Path, **overrides: Any) -> AsyncIterator[Bot]:
             }
         )
         async with running_app(settings, functools.partial(fake_services, reports=True)) as app:
-            yield Bot(api, app, private_key, public_key)
+            yield Bot(api, app, key)
 
 
 @pytest.fixture

@@ -33,8 +33,7 @@ from reminders.broadcast import Broadcaster, ChatGone, ChatMoved, RetryLater
 from reminders.content import ArticleLookup
 from reminders.planner import CHINA
 from reminders.store import ReminderStore
-from reports.crypto import generate_keypair
-from reports.keys import load_private_key, write_key_files
+from reports.keys import load_reviewer_key, write_key_files
 from reports.model import Attachment, ReportDraft
 from reports.receipt import ReceiptKeys
 from reports.service import ReportService
@@ -55,7 +54,7 @@ from tests.reminders import test_store as reminder_store_tests
 from tests.reports import test_review as review_tests
 from tests.reports import test_service as service_tests
 from tests.reports import test_store as report_store_tests
-from tests.reports.conftest import DAY, Days, ReportKit
+from tests.reports.conftest import DAY, Days, ReportKit, new_reviewer_key
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"reports", "report_entries", "report_attachments", "report_audit"}
@@ -74,7 +73,7 @@ def kit(pg_engine: Engine, tmp_path: Path) -> ReportKit:
         db_path=tmp_path / "unused.db",  # only the SQLite-file tests read it; they are not reused
         store=ReportStore(pg_engine),
         days=Days(),
-        reviewer_keys=[generate_keypair(), generate_keypair()],
+        reviewer_keys=[new_reviewer_key(), new_reviewer_key()],
     )
 
 
@@ -200,7 +199,7 @@ def test_report_migration_creates_the_tables_once_and_matches_the_code(pg_engine
     assert set(inspect(pg_engine).get_table_names()) == TABLES | {VERSION_TABLE}
     with pg_engine.connect() as conn:
         versions = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
-        assert versions == ["0001_reports"]
+        assert versions == ["0002_status_proof"]
         context = MigrationContext.configure(
             conn, opts={"version_table": VERSION_TABLE, "compare_type": True}
         )
@@ -264,7 +263,7 @@ def test_binary_columns_come_back_as_bytes(kit: ReportKit) -> None:
 
 
 def test_full_report_lifecycle_with_audit_and_purge(kit: ReportKit, tmp_path: Path) -> None:
-    service = ReportService(kit.store, kit.public_keys, ReceiptKeys(b"s" * 32), kit.days)
+    service = ReportService(kit.store, kit.directory, ReceiptKeys(b"s" * 32), kit.days)
     photo = Attachment("现场.jpg", "image/jpeg", b"\xff\xd8\xff" + bytes(range(256)) * 40)
     receipt = service.submit(
         ReportDraft(category="gifts", details="某处长节前收受购物卡，金额较大。", attachments=(photo,))
@@ -393,7 +392,7 @@ def test_processes_starting_together_on_an_empty_database_all_come_up(pg_url: st
         assert len(inspect(engine).get_table_names()) == len(TABLES) + 4
         with engine.connect() as conn:
             assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == [
-                "0001_reports"
+                "0002_status_proof"
             ]
     finally:
         engine.dispose()
@@ -601,10 +600,10 @@ def test_report_service_built_like_the_bot(pg_settings: Settings, pg_engine: Eng
     # in PostgreSQL: bot.services wires them exactly as the running bot does.
     private_path = pg_settings.data_dir / "reviewer.key"
     write_key_files(private_path, reviewers_dir(pg_settings), "correct horse battery staple")
-    private, public = load_private_key(private_path, "correct horse battery staple")
+    key = load_reviewer_key(private_path, "correct horse battery staple")
     service = build_reports(pg_settings, pg_engine, clock=lambda: DAY)
     receipt = service.submit(ReportDraft(category="gifts", details="节前有人给科室送购物卡。"))
-    reviewer = build_reviewer(pg_settings, pg_engine, private, public, clock=lambda: DAY)
+    reviewer = build_reviewer(pg_settings, pg_engine, key, clock=lambda: DAY)
     [summary] = reviewer.list()
     assert reviewer.show(summary.id).details == "节前有人给科室送购物卡。"
     reviewer.reply(summary.id, "收到。")

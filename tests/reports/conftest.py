@@ -13,9 +13,11 @@ from sqlalchemy import Engine
 from bot.services import build_engine
 from bot.settings import load_settings
 from reports.crypto import generate_keypair
+from reports.keys import ReviewerKey, ReviewerPublicKey
 from reports.receipt import ReceiptKeys
 from reports.review import Reviewer
 from reports.service import ReportService
+from reports.signing import generate_signing_seed
 from reports.store import ReportStore
 
 SECRET = bytes(range(32))
@@ -36,6 +38,17 @@ class Days:
         return self.today
 
 
+def new_reviewer_key() -> ReviewerKey:
+    """A reviewer key that can open reports and sign actions."""
+    private, public = generate_keypair()
+    return ReviewerKey(private, public, generate_signing_seed())
+
+
+def listing(*keys: ReviewerKey) -> list[ReviewerPublicKey]:
+    """The reviewers folder holding these keys."""
+    return [ReviewerPublicKey(k.public_key, k.verify_key) for k in keys]
+
+
 @dataclass
 class ReportKit:
     """Everything a report test needs, built the way the bot builds it."""
@@ -44,18 +57,22 @@ class ReportKit:
     db_path: Path
     store: ReportStore
     days: Days
-    reviewer_keys: list[tuple[bytes, bytes]] = field(default_factory=list)  # (private, public)
+    reviewer_keys: list[ReviewerKey] = field(default_factory=list)
 
     @property
     def public_keys(self) -> list[bytes]:
-        return [public for _, public in self.reviewer_keys]
+        return [key.public_key for key in self.reviewer_keys]
+
+    @property
+    def directory(self) -> list[ReviewerPublicKey]:
+        """The reviewers folder as the services read it."""
+        return listing(*self.reviewer_keys)
 
     def service(self, store: ReportStore | None = None) -> ReportService:
-        return ReportService(store or self.store, lambda: self.public_keys, ReceiptKeys(SECRET), self.days)
+        return ReportService(store or self.store, lambda: self.directory, ReceiptKeys(SECRET), self.days)
 
     def reviewer(self, index: int = 0) -> Reviewer:
-        private, public = self.reviewer_keys[index]
-        return Reviewer(self.store, private, public, self.days, recipients=lambda: self.public_keys)
+        return Reviewer(self.store, self.reviewer_keys[index], lambda: self.directory, self.days)
 
     def disk_bytes(self) -> bytes:
         """The database file and its WAL as they are on disk now."""
@@ -71,7 +88,7 @@ def kit(tmp_path: Path) -> Iterator[ReportKit]:
         db_path=tmp_path / "qingfeng.db",
         store=ReportStore(engine),
         days=Days(),
-        reviewer_keys=[generate_keypair(), generate_keypair()],
+        reviewer_keys=[new_reviewer_key(), new_reviewer_key()],
     )
     yield kit
     engine.dispose()

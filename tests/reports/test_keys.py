@@ -15,8 +15,11 @@ from reports.keys import (
     MALFORMED,
     MISSING,
     WRONG_PASSPHRASE,
+    ReviewerPublicKey,
     load_private_key,
     load_public_keys,
+    load_reviewer_key,
+    load_reviewers,
     protect_private_key,
     unlock_private_key,
     write_key_files,
@@ -39,12 +42,16 @@ def test_written_files_have_the_promised_shape(generated: tuple[Path, Path, Path
     assert stat.S_IMODE(private_path.stat().st_mode) == 0o600
     assert public_path == public_dir / f"{fpr}.pub"
     text = public_path.read_text("ascii")
-    assert text.endswith("\n") and text.count("\n") == 1
+    assert text.endswith("\n") and text.count("\n") == 2  # box key, then verify key
     [public] = load_public_keys(public_dir)
     assert fingerprint(public) == fpr
+    [listed] = load_reviewers(public_dir)
+    key = load_reviewer_key(private_path, PASSPHRASE)
+    assert listed == ReviewerPublicKey(public, key.verify_key) and key.signing_seed is not None
     doc = json.loads(private_path.read_text("utf-8"))
-    assert doc["format"] == "qingfeng-reviewer-key" and doc["version"] == 1 and doc["kdf"] == "argon2id"
+    assert doc["format"] == "qingfeng-reviewer-key" and doc["version"] == 2 and doc["kdf"] == "argon2id"
     assert doc["fingerprint"] == fpr and base64.b64decode(doc["public_key"]) == public
+    assert base64.b64decode(doc["verify_key"]) == key.verify_key
 
 
 def test_the_right_passphrase_opens_reports_sealed_to_the_public_key(
@@ -87,7 +94,10 @@ def test_malformed_key_files_are_refused_without_running_the_kdf(
     variants: list[bytes] = [b"", b"\xff", b"[]", b"{}", json.dumps(good)[:-5].encode()]
     for field, value in [
         ("format", "other"),
-        ("version", 2),
+        ("version", 3),
+        ("version", True),  # equals 1, but is not the integer 1
+        ("version", 1),  # a version-2 file relabelled: its ciphertext is too long for version 1
+        ("verify_key", "AAAA"),
         ("kdf", "scrypt"),
         ("memlimit", 1 << 40),  # a crafted file must not make us allocate a terabyte
         ("opslimit", True),

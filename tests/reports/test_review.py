@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from reports.crypto import fingerprint, generate_keypair
+from reports.crypto import fingerprint
 from reports.errors import DecryptionFailed, InvalidReport, StatusChangeRefused, UnknownReport
 from reports.model import REPLY_MAX, Attachment, ReportDraft
 from reports.review import Reviewer, safe_filename
 from reports.store import AuditEntry
-from tests.reports.conftest import DAY, ReportKit
+from tests.reports.conftest import DAY, ReportKit, listing, new_reviewer_key
 
 PHOTO = Attachment("../../etc/现场照片.jpg", "image/jpeg", b"\xff\xd8\xff" + b"jpeg" * 100)
 NOTE = Attachment("说明.txt", "text/plain", "会议纪要".encode(), warning="未能清除元数据")
@@ -66,7 +66,7 @@ def test_show_decrypts_everything_for_every_reviewer(kit: ReportKit) -> None:
 
 def test_a_reviewer_added_later_cannot_read_older_reports(kit: ReportKit) -> None:
     report_id = submit(kit)
-    kit.reviewer_keys.append(generate_keypair())
+    kit.reviewer_keys.append(new_reviewer_key())
     late = kit.reviewer(2)
     assert [s.category for s in late.list()] == [""]
     with pytest.raises(DecryptionFailed):
@@ -158,7 +158,8 @@ def test_export_writes_decrypted_reports_and_files(kit: ReportKit, tmp_path: Pat
     document = json.loads((folder / "report.json").read_text("utf-8"))
     assert document["category_label"] == "违规收送礼品礼金" and document["status_label"] == "已受理"
     assert document["details"] == "某处长逢年过节收受下属购物卡，金额较大。"
-    assert document["thread"] == [{"day": DAY.isoformat(), "kind": "reply", "text": "已转核查。"}]
+    reply = {"day": DAY.isoformat(), "kind": "reply", "text": "已转核查。", "verified": True}
+    assert document["thread"] == [reply] and document["status_verified"] is True
     assert [a["file"] for a in document["attachments"]] == ["01-现场照片.jpg", "02-说明.txt"]
     assert document["attachments"][1]["warning"] == "未能清除元数据"
     assert (folder / "01-现场照片.jpg").read_bytes() == PHOTO.data
@@ -171,9 +172,9 @@ def test_export_writes_decrypted_reports_and_files(kit: ReportKit, tmp_path: Pat
 
 def test_export_refuses_reports_this_key_cannot_open(kit: ReportKit, tmp_path: Path) -> None:
     submit(kit)
-    private, public = generate_keypair()
+    key = new_reviewer_key()
     with pytest.raises(DecryptionFailed):
-        Reviewer(kit.store, private, public, kit.days).export(tmp_path / "out")
+        Reviewer(kit.store, key, [*kit.directory, *listing(key)], kit.days).export(tmp_path / "out")
 
 
 def test_safe_filename() -> None:

@@ -7,14 +7,15 @@ import re
 import pytest
 from sqlalchemy import Connection, func, select
 
-from reports.crypto import generate_keypair, open_sealed
+from reports.crypto import open_sealed
 from reports.errors import BadReceipt, DecryptionFailed, InvalidReport, NoReviewerKeys, StatusChangeRefused
+from reports.keys import ReviewerPublicKey
 from reports.model import ADDITION_MAX, Attachment, ReportDraft
 from reports.receipt import ReceiptKeys
 from reports.review import Reviewer
 from reports.service import ReportService, pack_attachment, unpack_attachment
 from reports.store import ReportStore, attachments_table, entries_table, reports_table
-from tests.reports.conftest import SECRET, ReportKit
+from tests.reports.conftest import SECRET, ReportKit, listing, new_reviewer_key
 
 CANARY = "金丝雀-7f3a9c-某局长收受购物卡"
 FILE_CANARY = b"FILE-CANARY-5d1e8b-" * 20
@@ -65,7 +66,7 @@ def test_malformed_and_unknown_codes_are_bad_receipts(kit: ReportKit) -> None:
 
 def test_another_server_secret_cannot_find_the_report(kit: ReportKit) -> None:
     receipt = kit.service().submit(draft())
-    other = ReportService(kit.store, kit.public_keys, ReceiptKeys(bytes(32)), kit.days)
+    other = ReportService(kit.store, kit.directory, ReceiptKeys(bytes(32)), kit.days)
     with pytest.raises(BadReceipt):
         other.status(receipt.code)
 
@@ -83,11 +84,11 @@ def test_invalid_drafts_and_missing_keys_store_nothing(kit: ReportKit) -> None:
 
 
 def test_reviewer_keys_are_read_at_each_submission(kit: ReportKit) -> None:
-    keys: list[bytes] = []
+    keys: list[ReviewerPublicKey] = []
     service = ReportService(kit.store, lambda: keys, ReceiptKeys(SECRET), kit.days)
     with pytest.raises(NoReviewerKeys):
         service.submit(draft())
-    keys.append(kit.public_keys[0])
+    keys.append(kit.directory[0])
     service.submit(draft())
     assert row_counts(kit)[0] == 1
 
@@ -172,8 +173,10 @@ def test_nothing_readable_is_written_to_disk_even_before_a_checkpoint(kit: Repor
 
 def test_a_process_without_a_reviewer_key_cannot_decrypt(kit: ReportKit) -> None:
     kit.service().submit(draft())
-    outsider_private, outsider_public = generate_keypair()
-    outsider = Reviewer(kit.store, outsider_private, outsider_public, kit.days)
+    outsider_key = new_reviewer_key()
+    outsider_private = outsider_key.private_key
+    # Listed in the folder only now: reports sealed before cannot be read with it.
+    outsider = Reviewer(kit.store, outsider_key, [*kit.directory, *listing(outsider_key)], kit.days)
     [summary] = outsider.list()
     assert summary.category == ""  # listed, but not readable
     with pytest.raises(DecryptionFailed):

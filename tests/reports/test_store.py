@@ -42,7 +42,7 @@ def test_upgrade_creates_the_tables_once_and_matches_the_metadata(tmp_path: Path
     upgrade(engine)  # idempotent: the bot and the CLI both migrate at start-up
     with engine.connect() as conn:
         versions = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
-        assert versions == ["0001_reports"]
+        assert versions == ["0002_status_proof"]
         context = MigrationContext.configure(
             conn, opts={"version_table": VERSION_TABLE, "compare_type": True}
         )
@@ -84,6 +84,7 @@ def test_no_column_could_identify_a_reporter(kit: ReportKit) -> None:
             "lookup_hash",
             "reply_public",
             "reply_sealed_private",
+            "status_proof",  # a reviewer's verify key and signature: about the reviewer, not the reporter
         },
         "report_entries": {"report_id", "seq", "kind", "day", "envelope"},
         "report_attachments": {"report_id", "seq", "envelope"},
@@ -160,4 +161,28 @@ def test_store_works_on_a_plain_engine_without_pragmas(tmp_path: Path) -> None:
     store = ReportStore(engine)
     assert store.add_report(stored(), b"h", b"body", [b"a", b"b"])
     assert store.purge(DAY) == []
+    engine.dispose()
+
+
+def test_a_database_of_the_first_schema_is_upgraded_with_its_reports(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from reports.store import MIGRATIONS
+
+    engine = build_engine(load_settings({"data_dir": tmp_path}))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001_reports")
+        conn.execute(
+            text(
+                "INSERT INTO reports (id, day, status, status_day, lookup_hash, reply_public, reply_sealed_private)"
+                " VALUES ('ABCDEFGHJK', '2026-09-01', 'new', '2026-09-01', x'01', x'02', x'03')"
+            )
+        )
+    store = ReportStore(engine)  # migrates to the newest schema at start-up
+    report = store.get("ABCDEFGHJK")
+    assert report is not None and report.status == "new" and report.status_proof is None
     engine.dispose()
