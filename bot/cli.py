@@ -116,6 +116,9 @@ def _answer_json(service: KnowledgeService, question: str) -> dict[str, object]:
             "question": question,
             "answer": describe(exc),
             "refused": True,
+            "verdict": None,
+            "lead": "",
+            "card": None,
             "citations": [],
             "error": True,
         }

@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 
 from bot.settings import Settings
 from knowledge.answer import Answerer
+from knowledge.card_matcher import CardMatcher
+from knowledge.cards import load_cards
 from knowledge.catalog import default_corpus_dir
 from knowledge.embedder import Embedder, SentenceTransformerEmbedder, find_default_model
 from knowledge.expansion import QueryExpander
@@ -77,6 +79,8 @@ def build_knowledge(
         answerer=Answerer(),
         library=library_folders(settings),
         top_k=settings.top_k,
+        # The phrasings' vectors are cached beside the index, keyed by the model and the cards' text.
+        cards=CardMatcher(load_cards(), embedder, cache_dir=settings.index_path),
     )
 
 

@@ -25,6 +25,11 @@ def answer_html(answer: Answer, previous: str | None = None) -> list[str]:
     """The reply as one or more HTML messages, each ≤ 4096 characters, split between articles."""
     blocks = list(answer.blocks or (answer.text,))
     head = escape(blocks[0])
+    if answer.verdict and answer.lead and "。" in answer.lead:
+        # The verdict (不可以 / 可以 / 视情况 …) stands out: it is what the reader needs first.
+        verdict = escape(answer.lead.split("。", 1)[0] + "。")
+        if head.startswith(verdict):
+            head = f"<b>{verdict}</b>{head[len(verdict) :]}"
     if previous:
         head = f"<i>（结合上一个问题“{escape(_shorten(previous, 60))}”理解）</i>\n{head}"
     pieces = [head] + [_article_block(b) for b in blocks[1:]]

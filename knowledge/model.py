@@ -95,7 +95,13 @@ class Answer:
     text: str
     refused: bool
     citations: tuple[Citation, ...] = ()
-    blocks: tuple[str, ...] = ()  # the lead line, then one block per quoted article (``text`` joins them)
+    blocks: tuple[
+        str, ...
+    ] = ()  # the head (verdict, lead, points), then one block per quote (``text`` joins them)
+    # yes | no | depends | penalty | info, answering the question as asked; None when the sources do not settle it
+    verdict: str | None = None
+    lead: str = ""  # the first sentence shown
+    card: str | None = None  # the situation card the answer came from
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape of ``qingfeng ask --json``."""
@@ -103,6 +109,9 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "refused": self.refused,
+            "verdict": self.verdict,
+            "lead": self.lead,
+            "card": self.card,
             "citations": [
                 {
                     "source": c.source,

@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from knowledge.answer import Answerer
+from knowledge.card_matcher import CardMatch, CardMatcher
+from knowledge.compose import Composer
 from knowledge.errors import EmptyQuestion, IndexNotReady, QuestionTooLong
 from knowledge.gate import Gate, GateDecision
 from knowledge.index import IngestReport, KnowledgeIndex, ProgressFactory
@@ -27,6 +29,7 @@ class Explanation:
     hits: list[Hit]
     gate: GateDecision
     lookup: LookupResult | None = None  # the question named an article by number
+    card: CardMatch | None = None  # the situation card the answer came from
 
 
 class KnowledgeService:
@@ -40,6 +43,8 @@ class KnowledgeService:
         answerer: Answerer,
         library: Sequence[Path],
         top_k: int = 3,
+        cards: CardMatcher | None = None,
+        composer: Composer | None = None,
     ) -> None:
         self.index = index
         self.retriever = retriever
@@ -47,6 +52,8 @@ class KnowledgeService:
         self.answerer = answerer
         self.library = list(library)
         self.top_k = top_k
+        self.cards = cards
+        self.composer = composer or Composer(retriever.article_chunks, retriever.is_penalty)
 
     def library_files(self) -> list[tuple[Path, DocumentInfo]]:
         """Every document of the configured library folders."""
@@ -75,6 +82,8 @@ class KnowledgeService:
             raise IndexNotReady("index is empty or was built with another embedding model")
         if not self.retriever.ready:
             self.retriever.refresh()
+        if self.cards is not None:
+            self.cards.prepare()
         self.explain("公务用车")
 
     def explain(self, question: str) -> Explanation:
@@ -98,6 +107,13 @@ class KnowledgeService:
                 decision = replace(decision, answer=True)
             elif ref.sources:
                 return Explanation(self.answerer.no_such_article(question, found), hits, decision, found)
+        if self.cards is not None and not (found is not None and found.articles):
+            # A question that names an article is answered from that article, never from a card.
+            match = self.cards.match(retrieval.vector, [h.chunk.key for h in hits])
+            if match is not None and (decision.answer or match.score >= self.cards.config.sure):
+                carded = self.composer.from_card(question, match)
+                if carded is not None:
+                    return Explanation(carded, hits, decision, found, match)
         if not decision.answer:
             return Explanation(self.answerer.refuse(question), hits, decision, found)
         chosen = self.answerer.select(hits[:20], analysis.expansion.consequence, self.retriever.is_penalty)
@@ -110,8 +126,7 @@ class KnowledgeService:
                 looked_up = found is not None and bool(found.articles)
                 chosen = [*chosen[:1], current, *chosen[1:]] if looked_up else [current, *chosen]
         chosen = chosen[: self.top_k]
-        parts = {h.chunk.key: self.retriever.article_chunks(*h.chunk.key) for h in chosen}
-        answer = self.answerer.compose(question, chosen, parts, analysis.terms)
+        answer = self.composer.from_articles(question, chosen, analysis.terms)
         return Explanation(answer, hits, decision, found)
 
     def ask(self, question: str) -> Answer:

@@ -42,7 +42,7 @@ def data_dir(real_service: KnowledgeService, real_data_dir: Path, tmp_path: Path
 def test_ask_prints_a_cited_answer(data_dir: Path) -> None:
     result = run(data_dir, "ask", "能开单位的车送孩子上学吗")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("这个问题在《")
+    assert result.stdout.splitlines()[0].startswith("不可以。")  # the verdict first
     assert "【1】《" in result.stdout and "第" in result.stdout
 
 
@@ -50,8 +50,13 @@ def test_ask_json(data_dir: Path) -> None:
     result = run(data_dir, "ask", "--json", "逢年过节收下属的购物卡行不行")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"question", "answer", "refused", "citations"}
+    assert set(data) == {"question", "answer", "refused", "verdict", "lead", "card", "citations"}
     assert data["question"] == "逢年过节收下属的购物卡行不行"
+    assert (
+        data["verdict"] == "no"
+        and data["lead"].startswith("不可以")
+        and data["answer"].startswith(data["lead"])
+    )
     assert not data["refused"] and 1 <= len(data["citations"]) <= 3
     citation = data["citations"][0]
     assert set(citation) == {"source", "title", "article", "chapter", "score"}
@@ -67,6 +72,7 @@ def test_ask_json_batch(data_dir: Path, tmp_path: Path) -> None:
     assert [r["question"] for r in rows] == ["公车私用怎么处分", "今天天气怎么样", "😀"]
     assert not rows[0]["refused"] and rows[1]["refused"] and rows[2]["refused"]
     assert "请输入" in rows[2]["answer"]
+    assert all({"verdict", "lead", "card"} <= set(r) for r in rows)
 
 
 def test_bad_questions_get_chinese_messages(data_dir: Path) -> None:

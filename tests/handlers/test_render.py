@@ -50,3 +50,15 @@ def test_an_overlong_line_is_never_cut_inside_an_entity() -> None:
     assert all(len(p) <= MAX_MESSAGE for p in pages)
     assert all(p.endswith(";") for p in pages)
     assert "".join(pages) == "&amp;" * 2000
+
+
+def test_the_verdict_is_bold_and_escaped_like_the_rest() -> None:
+    head = "不可以。按《条例》第一条：严禁<公车>私用。\n· 如已使用，及时说明"
+    blocks = [head, "【1】《条例》第一条\n“严禁公车私用”"]
+    reply = Answer("问", "\n\n".join(blocks), False, (citation(),), tuple(blocks), "no", head.split("\n")[0])
+    [page] = answer_html(reply)
+    assert page.startswith("<b>不可以。</b>按《条例》第一条：严禁&lt;公车&gt;私用。\n· 如已使用")
+    plain = Answer(
+        "问", "按《条例》第一条：规定。", False, (citation(),), ("按《条例》第一条：规定。",), None, ""
+    )
+    assert "<b>" not in answer_html(plain)[0]

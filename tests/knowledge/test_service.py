@@ -35,8 +35,10 @@ def test_answers_cite_the_article_with_title_and_chapter(service: KnowledgeServi
     assert 1 <= len(answer.citations) <= 3
     first = answer.citations[0]
     assert first.source.endswith(".md") and first.article.startswith("第")
-    lead = answer.text.splitlines()[0]
-    assert lead.startswith("这个问题在《") and "》第" in lead
+    # Verdict first, then where the rule is; the quotes follow under their citations.
+    assert answer.lead and answer.text.startswith(answer.lead)
+    assert answer.verdict == "no" and answer.lead.startswith("不可以。")
+    assert "《" in answer.lead and len(answer.blocks[0]) <= 350
     assert f"【1】《{first.title}》{first.article}" in answer.text
 
 
@@ -44,17 +46,27 @@ def test_superseded_documents_are_flagged_in_the_answer(service: KnowledgeServic
     chunks = service.article("wenze_tiaoli_2016_superseded.md", "第七条")
     assert chunks and chunks[0].status == "superseded"
     hit = Hit(chunk=chunks[0], score=1.0, dense=0.9, lexical=10.0, parts=tuple(chunks))
-    answer = service.answerer.compose("问责方式有哪些", [hit], {chunks[0].key: chunks}, {"问责": 1.0})
+    answer = service.composer.from_articles("问责方式有哪些", [hit, hit], {"问责": 1.0})
     assert answer.citations[0].note.startswith("此为2016年版")
-    assert "（注：此为2016年版《中国共产党问责条例》，已被2019年修订版取代" in answer.text
+    assert (
+        answer.text.count("（注：此为2016年版《中国共产党问责条例》，已被2019年修订版取代") == 1
+    )  # said once
     current = service.article("jilv_chufen_tiaoli_2023.md", "第九十七条")
-    plain = service.answerer.compose("收礼", [Hit(current[0], 1.0, 0.9, 10.0)], {current[0].key: current}, {})
+    plain = service.composer.from_articles("收礼", [Hit(current[0], 1.0, 0.9, 10.0)], {})
     assert "（注：" not in plain.text
+
+
+def test_the_travel_standards_note_only_where_an_amount_is_discussed(service: KnowledgeService) -> None:
+    chunks = service.article("chailvfei_guanli_banfa.md", "第七条")
+    hit = Hit(chunk=chunks[0], score=1.0, dense=0.9, lexical=10.0, parts=tuple(chunks))
+    assert "（注：" not in service.composer.from_articles("出差能坐飞机吗", [hit], {"飞机": 1.0}).text
+    costs = service.composer.from_articles("出差住宿费标准是多少", [hit], {"住宿费": 1.0}).text
+    assert costs.count("（注：住宿费等具体标准此后已有调整") == 1
 
 
 def test_json_shape(service: KnowledgeService) -> None:
     data = json.loads(json.dumps(service.ask("收受礼金").to_dict(), ensure_ascii=False))
-    assert set(data) == {"question", "answer", "refused", "citations"}
+    assert set(data) == {"question", "answer", "refused", "verdict", "lead", "card", "citations"}
     assert set(data["citations"][0]) == {"source", "title", "article", "chapter", "score"}
 
 
@@ -101,3 +113,22 @@ def test_user_documents_in_library_are_indexed(tmp_path: Path) -> None:
     answer = svc.ask("供应商宴请")
     assert answer.citations[0].title == "本单位廉政规定"
     assert answer.citations[0].article == "第一条"
+
+
+def test_a_situation_card_answers_verdict_first_with_its_quotes(service: KnowledgeService) -> None:
+    assert service.cards is not None
+    card = next(c for c in service.cards.cards if c.verdict == "no" and c.points)
+    answer = service.ask(card.questions[0])  # its own phrasing: as close as a question can be
+    assert (answer.card, answer.verdict) == (card.id, "no")
+    head = answer.blocks[0].split("\n")
+    assert head[0] == answer.lead and answer.lead.startswith(card.label) and card.lead in answer.lead
+    assert head[1 : 1 + len(card.points)] == [f"· {p}" for p in card.points]
+    for number, citation in enumerate(card.citations[: len(answer.citations)], start=1):
+        assert f"【{number}】" in answer.text and f"“{citation.quote}”" in answer.text
+    data = answer.to_dict()
+    assert data["card"] == card.id and data["verdict"] == "no" and data["lead"] == answer.lead
+
+
+def test_a_named_article_is_answered_from_the_article_not_a_card(service: KnowledgeService) -> None:
+    answer = service.ask("纪律处分条例第九十七条")
+    assert answer.card is None and answer.citations[0].article == "第九十七条"

@@ -1,0 +1,175 @@
+"""Which situation card, if any, a question is about: its nearest card phrasing, with a confidence rule.
+
+Every phrasing of every card is embedded once with the index's model (cached beside the index, keyed by the
+model's fingerprint and the cards' text) and compared with the question's vector, which retrieval has already
+computed. A card is taken when one of its articles is among the articles retrieval ranked first and its best
+phrasing is close enough, or without that agreement only when the phrasing is very close; in both cases it must
+be clearly closer than any card giving another answer. A near miss falls back to the article-based answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.cards import Card
+from knowledge.embedder import Embedder
+from knowledge.verdict import INFO, NEED, PENALTY, PERMISSION, VIOLATION
+
+# The verdicts that can answer a question of each form: "能收吗" is never answered with a penalty card.
+COMPATIBLE = {
+    PENALTY: frozenset({"penalty", "depends"}),
+    PERMISSION: frozenset({"yes", "no", "depends"}),
+    VIOLATION: frozenset({"yes", "no", "depends"}),
+    NEED: frozenset({"yes", "no", "depends"}),
+    INFO: frozenset({"info", "depends"}),
+}
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """When a card is taken (cosines of normalised m3e-small vectors; see scripts/calibrate_cards.py)."""
+
+    # Chosen by scripts/calibrate_cards.py (2026-12-02): the best leave-one-out recall (46%) with at most 2% of
+    # held-out phrasings given a card of another verdict and under 0.1% of out-of-scope questions given a card.
+    accept: float = 0.86  # with one of the card's articles among the top retrieved: the phrasing this close …
+    sure: float = 0.92  # … without that agreement: this close
+    margin: float = 0.04  # and this much closer than any card with a different verdict
+    agree_top: int = 5  # how many of the retrieved articles count for agreement
+
+
+@dataclass(frozen=True)
+class CardMatch:
+    """The card a question matched, how close its nearest phrasing was, and the runner-up's closeness."""
+
+    card: Card
+    score: float
+    runner_up: float
+    phrasing: str
+
+
+class CardMatcher:
+    """Nearest-phrasing matching of questions to situation cards."""
+
+    def __init__(
+        self,
+        cards: Sequence[Card],
+        embedder: Embedder,
+        cache_dir: Path | None = None,
+        config: MatchConfig | None = None,
+    ) -> None:
+        self.cards = list(cards)
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self.config = config or MatchConfig()
+        self._phrasings = [q for card in self.cards for q in card.questions]
+        self._owner = np.array(
+            [i for i, card in enumerate(self.cards) for _ in card.questions], dtype=np.int64
+        )
+        self._matrix: np.ndarray | None = None
+
+    def digest(self) -> str:
+        """What the cached vectors depend on: the model and every phrasing."""
+        text = json.dumps([self.embedder.fingerprint, self._phrasings], ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+    def prepare(self) -> None:
+        """Embed every phrasing (or load them from the cache)."""
+        if self._matrix is not None or not self._phrasings:
+            return
+        path = self.cache_dir / f"cards-{self.digest()}.npy" if self.cache_dir else None
+        if path is not None and path.exists():
+            matrix = np.load(path)
+            if matrix.shape[0] == len(self._phrasings):
+                self._matrix = matrix
+                return
+        matrix = np.asarray(self.embedder.embed(self._phrasings), dtype=np.float32)
+        if path is not None:
+            _save_atomically(path, matrix)
+        self._matrix = matrix
+
+    def scores(self, vector: np.ndarray) -> np.ndarray:
+        """Each card's closeness to ``vector``: the cosine of its nearest phrasing."""
+        self.prepare()
+        best = np.full(len(self.cards), -1.0, dtype=np.float32)
+        if self._matrix is not None and len(self._matrix):
+            np.maximum.at(best, self._owner, self._matrix @ np.asarray(vector, dtype=np.float32))
+        return best
+
+    def nearest(self, vector: np.ndarray, k: int = 3) -> list[tuple[Card, float]]:
+        """The ``k`` closest cards, closest first."""
+        best = self.scores(vector)
+        order = np.argsort(-best, kind="stable")[:k]
+        return [(self.cards[int(i)], float(best[int(i)])) for i in order]
+
+    def match(
+        self, vector: np.ndarray, retrieved: Sequence[tuple[str, str]] = (), form: str | None = None
+    ) -> CardMatch | None:
+        """The card the question is about, or None when no card is close and clear enough.
+
+        ``retrieved``: the (document, article) keys retrieval ranked first, best first; ``form``: what kind of
+        answer the question asks for (``knowledge.verdict.question_form``).
+        """
+        if not self.cards:
+            return None
+        found = self.decide(self.scores(vector), retrieved, form=form)
+        if found is None:
+            return None
+        card, score, rival = found
+        return CardMatch(self.cards[card], score, rival, self._nearest_phrasing(card, vector))
+
+    def decide(
+        self,
+        best: np.ndarray,
+        retrieved: Sequence[tuple[str, str]],
+        config: MatchConfig | None = None,
+        form: str | None = None,
+    ) -> tuple[int, float, float] | None:
+        """The rule on per-card scores: (card index, its score, the best other-verdict score) or None."""
+        config = config or self.config
+        allowed = COMPATIBLE.get(form or "")
+        if allowed is not None:
+            best = np.where([card.verdict in allowed for card in self.cards], best, -1.0)
+        order = np.argsort(-best, kind="stable")
+        top_keys = set(retrieved[: config.agree_top])
+        for position in order[:5]:
+            card = self.cards[int(position)]
+            score = float(best[position])
+            if score < config.accept:
+                return None  # the rest are further still
+            agrees = any((c.doc, c.article) in top_keys for c in card.citations)
+            if not agrees and score < config.sure:
+                continue
+            rival = max(
+                (float(best[i]) for i in order[:20] if self.cards[int(i)].verdict != card.verdict),
+                default=-1.0,
+            )
+            if score - rival < config.margin:
+                return None  # another card says otherwise just as plausibly
+            return int(position), score, rival
+        return None
+
+    def _nearest_phrasing(self, card: int, vector: np.ndarray) -> str:
+        assert self._matrix is not None
+        rows = np.flatnonzero(self._owner == card)
+        return self._phrasings[int(rows[np.argmax(self._matrix[rows] @ vector)])]
+
+
+def _save_atomically(path: Path, matrix: np.ndarray) -> None:
+    # A half-written cache must never be loaded: write beside it, then rename.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.save(handle, matrix)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,142 @@
+"""Verdict-first replies that fit a phone screen: the answer, what to do, then the key sentences quoted.
+
+With a situation card: its label and lead, its points, and its quotes (verbatim pieces of the cited articles).
+Without one: the best article's key sentence as the lead ("按《…》第X条，…"), a verdict only where the question's
+form and the article's words settle it, a penalty ladder or a list where asked, then at most three excerpts.
+Each source's note is said once, and a note about amounts only where an amount is discussed. The whole articles
+stay behind the 📄全文 buttons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from knowledge.answer import cite_label, full_text
+from knowledge.card_matcher import CardMatch
+from knowledge.excerpt import ELLIPSIS, key_sentences, ladder, list_items
+from knowledge.model import Answer, Chunk, Citation, Hit
+from knowledge.verdict import INFO, PENALTY, label_for, question_form, verdict_from_article
+
+_LIST_QUESTION = re.compile(r"哪些|哪几|哪[一二三四五六七八九十]|有几种|包括什么|包括哪")
+_AMOUNT = re.compile(
+    r"多少|标准|金额|[0-9０-９]+\s*元|元以上|住宿费|伙食|补助|报销.{0,4}(多少|上限)|等级|几星|舱|座"
+)
+_DECISIVE = re.compile(r"不得|严禁|禁止|给予.{0,20}处分|应当|必须")
+
+
+@dataclass(frozen=True)
+class ComposeConfig:
+    """How long each piece may be."""
+
+    excerpt_chars: int = 150
+    max_quotes: int = 3
+    first_message: int = 900  # a third quote is dropped when the reply would be longer
+
+
+ArticleParts = Callable[[str, str], list[Chunk]]
+
+
+class Composer:
+    """Builds ``Answer`` objects from a matched card or from ranked articles."""
+
+    def __init__(
+        self, parts: ArticleParts, is_penalty: Callable[[Chunk], bool], config: ComposeConfig | None = None
+    ):
+        self.parts = parts
+        self.is_penalty = is_penalty
+        self.config = config or ComposeConfig()
+
+    def from_card(self, question: str, match: CardMatch) -> Answer | None:
+        """The card's answer with its quotes; None if none of its articles is in the index."""
+        card = match.card
+        quotes: list[tuple[Chunk, str]] = []
+        for citation in card.citations:
+            chunks = self.parts(citation.doc, citation.article)
+            if chunks:
+                quotes.append((chunks[0], citation.quote))
+        if not quotes:
+            return None
+        lead = card.lead if card.lead.startswith(card.label) else f"{card.label}。{card.lead}"
+        head = [lead, *(f"· {p}" for p in card.points)]
+        if card.note:
+            head.append(f"（说明：{card.note}）")
+        amounts = bool(_AMOUNT.search(question)) or any(_AMOUNT.search(q) for _, q in quotes)
+        return self._answer(question, head, quotes, card.verdict, lead, card.id, amounts)
+
+    def from_articles(self, question: str, chosen: Sequence[Hit], terms: dict[str, float]) -> Answer:
+        """A lead from the best article's key sentence, the verdict where it is settled, then the excerpts."""
+        form = question_form(question)
+        quotes: list[tuple[Chunk, str]] = []
+        texts: list[str] = []
+        for hit in chosen[: self.config.max_quotes]:
+            text = full_text(self.parts(*hit.chunk.key) or [hit.chunk])
+            texts.append(text)
+            quotes.append((hit.chunk, key_sentences(text, terms, self.config.excerpt_chars, _DECISIVE)))
+        top, top_text = quotes[0][0], texts[0]
+        excerpt = quotes[0][1]
+        penalty_article = self.is_penalty(top)
+        verdict = verdict_from_article(form, excerpt, penalty_article, question)
+        criminal = top.source.startswith("xingfa") or "刑" in top.title
+        label = label_for(form, verdict, criminal)
+        where = cite_label(top.title, top.article)
+        steps = ladder(top_text) if form == PENALTY else ""
+        items = list_items(top_text) if form == INFO and _LIST_QUESTION.search(question) else []
+        if steps:
+            sentence = f"按{where}，{steps}。"
+        elif items:
+            sentence = f"按{where}，包括："
+        else:
+            sentence = f"按{where}：{excerpt.strip(ELLIPSIS)}"
+        lead = f"{label}。{sentence}" if label else sentence
+        head = [lead, *items[:10]]
+        amounts = bool(_AMOUNT.search(question))
+        return self._answer(question, head, quotes, verdict, lead, None, amounts)
+
+    def _answer(
+        self,
+        question: str,
+        head: list[str],
+        quotes: list[tuple[Chunk, str]],
+        verdict: str | None,
+        lead: str,
+        card: str | None,
+        amounts: bool,
+    ) -> Answer:
+        blocks = ["\n".join(head)]
+        citations: list[Citation] = []
+        noted: set[str] = set()
+        for number, (chunk, excerpt) in enumerate(quotes, start=1):
+            text = full_text(self.parts(*chunk.key) or [chunk])
+            heading = f"【{number}】{cite_label(chunk.title, chunk.article)}"
+            block = [heading, f"“{excerpt}”"]
+            # A source's note once per answer; a note about standards and amounts only where one is discussed.
+            if chunk.note and chunk.source not in noted and (chunk.status != "current" or amounts):
+                block.append(f"（注：{chunk.note}）")
+                noted.add(chunk.source)
+            candidate = "\n\n".join([*blocks, "\n".join(block)])
+            if number > 2 and len(candidate) > self.config.first_message:
+                break  # the rest of the sources stay behind the buttons of the quotes shown
+            blocks.append("\n".join(block))
+            citations.append(
+                Citation(
+                    source=chunk.source,
+                    title=chunk.title,
+                    article=chunk.article,
+                    chapter=chunk.chapter,
+                    score=0.0,
+                    text=text,
+                    note=chunk.note,
+                )
+            )
+        return Answer(
+            question=question,
+            text="\n\n".join(blocks),
+            refused=False,
+            citations=tuple(citations),
+            blocks=tuple(blocks),
+            verdict=verdict,
+            lead=lead,
+            card=card,
+        )
