@@ -18,6 +18,7 @@ from knowledge.answer import full_text
 from knowledge.followup import resolve
 from knowledge.model import Answer, Citation
 from knowledge.service import KnowledgeService
+from knowledge.smalltalk import small_talk
 from knowledge.unanswered import UnansweredLog
 from reports.receipt import find_code
 
@@ -108,6 +109,10 @@ class ChatService:
 
         A refusal is filed for curators only when ``record`` and the text holds nothing shaped like a receipt code.
         """
+        if small_talk(question) is not None:
+            # 你好 / 谢谢 / 你能做什么: answered as such, never read as a follow-up, never remembered or filed.
+            greeting = self.knowledge.ask(question)
+            return ChatReply(answer=greeting, answer_id=self._keep(question, greeting))
         resolved = resolve(question, self.memory.previous(chat))
         record = record and find_code(resolved.query) is None
         loop = asyncio.get_running_loop()
@@ -138,6 +143,13 @@ class ChatService:
         if kept is None:
             raise AnswerExpired(answer_id)
         return kept
+
+    def suggestion(self, answer_id: str, number: int) -> str:
+        """The ``number``-th (1-based) question a missed answer suggested."""
+        kept = self._kept(answer_id)
+        if not 1 <= number <= len(kept.answer.suggestions):
+            raise AnswerExpired(answer_id)
+        return kept.answer.suggestions[number - 1]
 
     def article(self, answer_id: str, number: int) -> tuple[Citation, str]:
         """The ``number``-th (1-based) cited article of an answer, with its full text."""

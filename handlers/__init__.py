@@ -49,7 +49,7 @@ def register(application: Application) -> None:
         MessageHandler(NEW & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, qa.group_text)
     )
     application.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE & MEDIA, other.not_text))
-    application.add_handler(CallbackQueryHandler(qa.button, pattern=r"^(full|fb):"))
+    application.add_handler(CallbackQueryHandler(qa.button, pattern=r"^(full|fb|ask):"))
     application.add_handler(
         CallbackQueryHandler(reminders.broadcast_button, pattern=rf"^{reminders.CALLBACK_PREFIX}:")
     )

@@ -28,6 +28,21 @@ def chat_service(context: ContextTypes.DEFAULT_TYPE) -> ChatService:
     return context.application.bot_data["chat"]
 
 
+def suggestion_keyboard(answer_id: str, suggestions: tuple[str, ...]) -> InlineKeyboardMarkup | None:
+    """One button per suggested question; pressing it asks that question."""
+    if not suggestions:
+        return None
+    rows = [
+        [InlineKeyboardButton(_button_text(q), callback_data=f"ask:{answer_id}:{n}")]
+        for n, q in enumerate(suggestions, start=1)
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def _button_text(question: str, limit: int = 30) -> str:
+    return question if len(question) <= limit else question[: limit - 1] + "…"
+
+
 def answer_keyboard(answer_id: str, citations: int, rated: bool = False) -> InlineKeyboardMarkup:
     """📄 全文 per cited article, then 👍 / 👎 unless already rated."""
     rows = []
@@ -140,7 +155,12 @@ async def answer(
         await message.reply_text(describe(error))
         return
     pages = answer_html(reply.answer, reply.previous)
-    keyboard = None if reply.answer.refused else answer_keyboard(reply.answer_id, len(reply.answer.citations))
+    if reply.answer.refused:
+        keyboard = suggestion_keyboard(reply.answer_id, reply.answer.suggestions)
+    elif reply.answer.kind == "small_talk":
+        keyboard = None
+    else:
+        keyboard = answer_keyboard(reply.answer_id, len(reply.answer.citations))
     in_group = chat.type != ChatType.PRIVATE
     for number, page in enumerate(pages):
         last = number == len(pages) - 1
@@ -164,6 +184,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if update.effective_chat:
                 for page in article_html(citation, text):
                     await context.bot.send_message(update.effective_chat.id, page, parse_mode="HTML")
+        elif kind == "ask":
+            question = service.suggestion(answer_id, int(value))
+            await query.answer()
+            await answer(update, context, question)
         elif kind == "fb":
             first = await service.rate(answer_id, helpful=value == "1")
             await query.answer(texts.THANKS if first else texts.ALREADY_RATED)

@@ -5,17 +5,33 @@ The reply itself is written by ``knowledge.compose``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from knowledge.lookup import LookupResult
 from knowledge.model import Answer, Chunk, Hit
 
-REFUSAL = (
-    "抱歉，知识库中没有找到能直接回答这个问题的规定。\n"
-    "可以试试：写明具体行为（如收受礼品礼金、接受宴请、公车使用、出差住宿标准、操办婚丧喜庆）"
-    "和身份（党员、公职人员、领导干部），或直接问某部法规的某一条，例如“纪律处分条例第九十七条”。"
+OFF_TOPIC = (
+    "这个问题不在我能回答的范围。我只回答廉洁纪律方面的问题，比如收受礼品礼金、宴请、公车、差旅、会议接待、婚丧喜庆、"
+    "兼职经商、处分和申诉、检举控告、贪污贿赂等，并给出法规原文。"
 )
+MISS = "没找到能直接回答这个问题的规定。"
+MISS_SUGGEST = "您可能想问（点按钮直接问）："
+MISS_REPHRASE = (
+    "换个说法试试：写明具体的事，例如“下属送购物卡能收吗”，或直接问某一条，例如“纪律处分条例第九十七条”。"
+)
+# Words that place a question in this assistant's field, so that a miss is told apart from a question off topic.
+_IN_FIELD = re.compile(
+    r"纪|廉|礼|红包|购物卡|消费卡|加油卡|宴|吃请|请客|吃喝|公车|公务|出差|差旅|报销|住宿|会议|培训|接待|处分|违纪|违规|"
+    r"受贿|行贿|贪污|挪用|举报|检举|控告|申诉|复审|复核|函询|监委|监察|八项规定|党员|干部|公职人员|公务员|兼职|经商|"
+    r"赌|婚丧|随礼|份子|过节费|津贴|补贴|出国|办公用房|留置|问责|审查|调查|回避|退休|烟酒|土特产|红白事"
+)
+
+
+def in_field(question: str) -> bool:
+    """Whether a question speaks of this assistant's field at all (for telling a miss from off-topic)."""
+    return bool(_IN_FIELD.search(question))
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,24 @@ class Answerer:
         )
         return Answer(question=question, text=text, refused=True, blocks=(text,))
 
-    def refuse(self, question: str) -> Answer:
-        """The reply when nothing in the corpus answers."""
-        return Answer(question=question, text=REFUSAL, refused=True, blocks=(REFUSAL,))
+    def refuse(self, question: str, suggestions: Sequence[str] = ()) -> Answer:
+        """The reply when nothing in the corpus answers: off topic, or a miss with questions it can answer."""
+        if not in_field(question):
+            text = OFF_TOPIC
+        elif suggestions:
+            text = "\n".join(
+                [MISS + MISS_SUGGEST, *(f"{n}. {q}" for n, q in enumerate(suggestions, start=1))]
+            )
+        else:
+            text = MISS + MISS_REPHRASE
+        return Answer(
+            question=question,
+            text=text,
+            refused=True,
+            blocks=(text,),
+            suggestions=tuple(suggestions) if in_field(question) else (),
+        )
+
+    def small_talk(self, question: str, reply: str) -> Answer:
+        """A greeting, thanks or "what can you do" answered as such (not a refusal, nothing to log)."""
+        return Answer(question=question, text=reply, refused=False, blocks=(reply,), kind="small_talk")

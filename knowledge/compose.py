@@ -70,10 +70,16 @@ class Composer:
         form = question_form(question)
         quotes: list[tuple[Chunk, str]] = []
         texts: list[str] = []
-        for hit in chosen[: self.config.max_quotes]:
+        for number, hit in enumerate(chosen[: self.config.max_quotes]):
             text = full_text(self.parts(*hit.chunk.key) or [hit.chunk])
+            excerpt = key_sentences(text, terms, self.config.excerpt_chars, _DECISIVE)
+            first_is_current = chosen[0].chunk.status == "current"
+            if number and first_is_current and not any(len(t) >= 2 and t in excerpt for t in terms):
+                # A further article that shares no word with the question only lengthens the reply (but current
+                # law beside a superseded text always stays: such a text is never cited alone).
+                continue
             texts.append(text)
-            quotes.append((hit.chunk, key_sentences(text, terms, self.config.excerpt_chars, _DECISIVE)))
+            quotes.append((hit.chunk, excerpt))
         top, top_text = quotes[0][0], texts[0]
         excerpt = quotes[0][1]
         penalty_article = self.is_penalty(top)

@@ -8,7 +8,10 @@ ELLIPSIS = "…"
 _ARTICLE_PREFIX = re.compile(r"^第[一二三四五六七八九十百零〇]+条(之[一二三四五六七八九十]+)?[\s　]*")
 _SENTENCE_END = re.compile(r"(?<=[。；！？])")
 _ITEM = re.compile(r"^（[一二三四五六七八九十]+）")
-_LADDER = re.compile(r"(情节较轻|情节较重|情节严重|情节特别严重)的，(给予|处)(.+?)(?:处分)?(?=[；。]|$)")
+_LADDER = re.compile(
+    r"(有下列行为之一|情节较轻|情节较重|情节严重|情节特别严重)的，(给予|予以|处)(.+?)(?:处分)?(?=[；。：]|$)"
+)
+_FIRST_STEP = "有下列行为之一"
 _TABLE_SEPARATOR = re.compile(r"^[\s|:：\-—]+$")
 
 
@@ -66,7 +69,10 @@ def key_sentences(
 
 def ladder(text: str) -> str:
     """A penalty article's ladder in one line: "情节较轻的：警告或者严重警告；情节较重的：…", or ""."""
-    steps = [f"{m.group(1)}的：{m.group(3).strip()}" for m in _LADDER.finditer(body(text))]
+    steps = [
+        f"{'一般' if m.group(1) == _FIRST_STEP else m.group(1) + '的'}：{m.group(3).strip()}"
+        for m in _LADDER.finditer(body(text))
+    ]
     return "；".join(steps) if len(steps) >= 2 else ""
 
 

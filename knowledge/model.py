@@ -102,6 +102,8 @@ class Answer:
     verdict: str | None = None
     lead: str = ""  # the first sentence shown
     card: str | None = None  # the situation card the answer came from
+    suggestions: tuple[str, ...] = ()  # for a miss: nearby questions the assistant can answer (tap to ask)
+    kind: str = "answer"  # "answer", or "small_talk" for a greeting, thanks or "what can you do"
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape of ``qingfeng ask --json``."""

@@ -15,9 +15,12 @@ from knowledge.gate import Gate, GateDecision
 from knowledge.index import IngestReport, KnowledgeIndex, ProgressFactory
 from knowledge.lookup import LookupResult
 from knowledge.model import Answer, Chunk, DocumentInfo, Hit
-from knowledge.retriever import CURRENT, HybridRetriever
+from knowledge.retriever import CURRENT, HybridRetriever, Retrieval
+from knowledge.smalltalk import small_talk
 
 MAX_QUESTION_CHARS = 1000
+SUGGEST_MIN = 0.75  # a card this close to a missed question is worth offering as a question to tap
+_NO_EVIDENCE = GateDecision(answer=False, score=0.0, dense=0.0, lexical=0.0, unknown_share=0.0)
 _SEARCHABLE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
@@ -89,6 +92,9 @@ class KnowledgeService:
     def explain(self, question: str) -> Explanation:
         """Answer ``question`` and return the evidence too."""
         question = _clean(question)
+        chat = small_talk(question)
+        if chat is not None:
+            return Explanation(self.answerer.small_talk(question, chat), [], _NO_EVIDENCE)
         analysis = self.retriever.analyse(question)
         retrieval = self.retriever.retrieve(question, k=20, analysis=analysis)
         hits = retrieval.hits
@@ -115,7 +121,9 @@ class KnowledgeService:
                 if carded is not None:
                     return Explanation(carded, hits, decision, found, match)
         if not decision.answer:
-            return Explanation(self.answerer.refuse(question), hits, decision, found)
+            return Explanation(
+                self.answerer.refuse(question, self._suggestions(retrieval)), hits, decision, found
+            )
         chosen = self.answerer.select(hits[:20], analysis.expansion.consequence, self.retriever.is_penalty)
         if found is not None and found.articles and hits[0] not in chosen:
             chosen = [hits[0], *chosen]
@@ -128,6 +136,13 @@ class KnowledgeService:
         chosen = chosen[: self.top_k]
         answer = self.composer.from_articles(question, chosen, analysis.terms)
         return Explanation(answer, hits, decision, found)
+
+    def _suggestions(self, retrieval: Retrieval) -> list[str]:
+        # The nearest situations, each by its first phrasing: questions the assistant answers well.
+        if self.cards is None:
+            return []
+        near = self.cards.nearest(retrieval.vector, k=3)
+        return [card.questions[0] for card, score in near if score >= SUGGEST_MIN]
 
     def ask(self, question: str) -> Answer:
         """Answer a question with cited articles, or refuse plainly when the corpus has no answer."""

@@ -104,3 +104,39 @@ async def test_refusals_can_be_kept_out_of_the_log(service: ChatService) -> None
     reply = await service.ask(10, "qwzx", record=False)
     assert reply.answer.refused
     assert service.unanswered.top() == []
+
+
+async def test_greetings_thanks_and_capabilities_get_their_own_short_replies(service: ChatService) -> None:
+    from knowledge.smalltalk import CAPABILITIES, EXAMPLES, GREETING, THANKS
+
+    await service.ask(7, "公车能私用吗")
+    hello = await service.ask(7, "你好！")
+    thanks = await service.ask(7, "谢谢")
+    what = await service.ask(7, "你能做什么？")
+    assert [r.answer.text for r in (hello, thanks, what)] == [GREETING, THANKS, CAPABILITIES]
+    assert all(
+        r.answer.kind == "small_talk" and not r.answer.refused and r.previous is None for r in (hello, what)
+    )
+    assert all(q in GREETING for q in EXAMPLES) and len(GREETING) < 200
+    assert service.unanswered.top() == []  # nothing filed for curators
+    # Small talk is not the context of a follow-up: the next question still builds on the real one.
+    assert service.memory.previous(7) == "公车能私用吗"
+
+
+async def test_off_topic_and_misses_are_told_apart(service: ChatService) -> None:
+    from knowledge.answer import MISS, OFF_TOPIC, Answerer
+
+    off = await service.ask(8, "qwzx")  # nothing the fake gate knows, nothing of the field
+    assert off.answer.refused and off.answer.text == OFF_TOPIC and off.answer.suggestions == ()
+    miss = Answerer().refuse("纪委的qwzx规定", ["过年下属送购物卡能收吗", "公车能私用吗"])
+    assert miss.text.split("\n") == [
+        MISS + "您可能想问（点按钮直接问）：",
+        "1. 过年下属送购物卡能收吗",
+        "2. 公车能私用吗",
+    ]
+    assert miss.suggestions == ("过年下属送购物卡能收吗", "公车能私用吗")
+    assert Answerer().refuse("纪委的qwzx规定").text.startswith(MISS + "换个说法试试")
+    answer_id = service._keep("纪委的qwzx规定", miss)
+    assert service.suggestion(answer_id, 2) == "公车能私用吗"
+    with pytest.raises(AnswerExpired):
+        service.suggestion(answer_id, 3)

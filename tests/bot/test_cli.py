@@ -87,7 +87,7 @@ def test_chat_reads_questions_until_eof(data_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "问：公务接待能喝酒吗" in out and "【1】《" in out
-    assert "没有找到" in out
+    assert "这个问题不在我能回答的范围" in out
     assert "不应被回答" not in out and out.rstrip().endswith("再见。")
 
 

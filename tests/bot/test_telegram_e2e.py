@@ -143,8 +143,26 @@ def test_question_gets_a_cited_answer_with_buttons(bot: BotProcess) -> None:
 
 def test_out_of_scope_question_is_refused_without_buttons(bot: BotProcess) -> None:
     reply = ask(bot, 1003, "红烧肉怎么做才好吃")
-    assert reply["text"].startswith("抱歉，知识库中没有找到")
+    assert reply["text"].startswith("这个问题不在我能回答的范围")
     assert not buttons(reply)
+
+
+def test_greeting_gets_a_short_reply_with_examples_and_no_buttons(bot: BotProcess) -> None:
+    reply = ask(bot, 1020, "你好")
+    assert reply["text"].startswith("您好！我是清风") and "过年下属送购物卡能收吗" in reply["text"]
+    assert not buttons(reply)
+
+
+def test_a_miss_offers_nearby_questions_to_tap(bot: BotProcess) -> None:
+    reply = ask(bot, 1021, "纪检干部的制服怎么申领")  # of the field, but no rule answers it
+    assert reply["text"].startswith("没找到能直接回答这个问题的规定。")
+    offered = buttons(reply)
+    assert 1 <= len(offered) <= 3 and all(data.startswith("ask:") for _, data in offered)
+    message_id = bot.server.sent_messages(1021)[-1].result["message_id"]
+    mark = bot.server.mark()
+    bot.server.press(1021, message_id, offered[0][1])
+    answered = reply_to(bot, 1021, mark)
+    assert answered["text"].count("【1】《") == 1  # the tapped question, answered with its sources
 
 
 def test_followup_is_read_with_the_previous_question(bot: BotProcess) -> None:

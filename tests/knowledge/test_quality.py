@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.answer import OFF_TOPIC
 from knowledge.evaluation import evaluate, load_questions
 from knowledge.service import KnowledgeService
 from tests.knowledge.test_lookup import LOOKUPS as LOOKUP_FORMS
@@ -60,7 +61,7 @@ def test_consequence_question_surfaces_the_penalty_article(real_service: Knowled
 def test_plainly_unrelated_questions_are_refused(real_service: KnowledgeService, question: str) -> None:
     answer = real_service.ask(question)
     assert answer.refused and not answer.citations
-    assert "没有找到" in answer.text
+    assert answer.text == OFF_TOPIC and answer.suggestions == ()  # said to be off topic, nothing offered
 
 
 # A sample of every form tested without the model in test_lookup, here through the whole service.
