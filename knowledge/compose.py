@@ -38,6 +38,16 @@ class ComposeConfig:
 ArticleParts = Callable[[str, str], list[Chunk]]
 
 
+@dataclass(frozen=True)
+class _Quote:
+    """One source of an answer: its first part, the words quoted, its full text and its ranker score."""
+
+    chunk: Chunk
+    excerpt: str
+    text: str
+    score: float = 0.0  # a card's citation was not ranked
+
+
 class Composer:
     """Builds ``Answer`` objects from a matched card or from ranked articles."""
 
@@ -51,37 +61,38 @@ class Composer:
     def from_card(self, question: str, match: CardMatch) -> Answer | None:
         """The card's answer with its quotes; None if none of its articles is in the index."""
         card = match.card
-        quotes: list[tuple[Chunk, str]] = []
+        quotes: list[_Quote] = []
         for citation in card.citations:
             chunks = self.parts(citation.doc, citation.article)
             if chunks:
-                quotes.append((chunks[0], citation.quote))
+                quotes.append(_Quote(chunks[0], citation.quote, full_text(chunks)))
         if not quotes:
             return None
         lead = card.lead if card.lead.startswith(card.label) else f"{card.label}。{card.lead}"
         head = [lead, *(f"· {p}" for p in card.points)]
         if card.note:
             head.append(f"（说明：{card.note}）")
-        amounts = bool(_AMOUNT.search(question)) or any(_AMOUNT.search(q) for _, q in quotes)
+        amounts = bool(_AMOUNT.search(question)) or any(_AMOUNT.search(q.excerpt) for q in quotes)
         return self._answer(question, head, quotes, card.verdict, lead, card.id, amounts)
 
-    def from_articles(self, question: str, chosen: Sequence[Hit], terms: dict[str, float]) -> Answer:
-        """A lead from the best article's key sentence, the verdict where it is settled, then the excerpts."""
-        form = question_form(question)
-        quotes: list[tuple[Chunk, str]] = []
-        texts: list[str] = []
+    def from_articles(
+        self, question: str, chosen: Sequence[Hit], terms: dict[str, float], form: str | None = None
+    ) -> Answer:
+        """A lead from the best article's key sentence, the verdict where it is settled, then the excerpts.
+
+        ``form``: the question's form (``knowledge.verdict.question_form``), worked out from it when not given.
+        """
+        form = form if form is not None else question_form(question)
+        # Current law beside a superseded text always stays: such a text is never cited alone.
+        first_is_current = chosen[0].chunk.status == "current"
+        quotes: list[_Quote] = []
         for number, hit in enumerate(chosen[: self.config.max_quotes]):
             text = full_text(self.parts(*hit.chunk.key) or [hit.chunk])
             excerpt = key_sentences(text, terms, self.config.excerpt_chars, _DECISIVE)
-            first_is_current = chosen[0].chunk.status == "current"
             if number and first_is_current and not any(len(t) >= 2 and t in excerpt for t in terms):
-                # A further article that shares no word with the question only lengthens the reply (but current
-                # law beside a superseded text always stays: such a text is never cited alone).
-                continue
-            texts.append(text)
-            quotes.append((hit.chunk, excerpt))
-        top, top_text = quotes[0][0], texts[0]
-        excerpt = quotes[0][1]
+                continue  # a further article that shares no word with the question only lengthens the reply
+            quotes.append(_Quote(hit.chunk, excerpt, text, hit.score))
+        top, top_text, excerpt = quotes[0].chunk, quotes[0].text, quotes[0].excerpt
         penalty_article = self.is_penalty(top)
         verdict = verdict_from_article(form, excerpt, penalty_article, question)
         criminal = top.source.startswith("xingfa") or "刑" in top.title
@@ -104,7 +115,7 @@ class Composer:
         self,
         question: str,
         head: list[str],
-        quotes: list[tuple[Chunk, str]],
+        quotes: list[_Quote],
         verdict: str | None,
         lead: str,
         card: str | None,
@@ -113,10 +124,10 @@ class Composer:
         blocks = ["\n".join(head)]
         citations: list[Citation] = []
         noted: set[str] = set()
-        for number, (chunk, excerpt) in enumerate(quotes, start=1):
-            text = full_text(self.parts(*chunk.key) or [chunk])
+        for number, quote in enumerate(quotes, start=1):
+            chunk = quote.chunk
             heading = f"【{number}】{cite_label(chunk.title, chunk.article)}"
-            block = [heading, f"“{excerpt}”"]
+            block = [heading, f"“{quote.excerpt}”"]
             # A source's note once per answer; a note about standards and amounts only where one is discussed.
             if chunk.note and chunk.source not in noted and (chunk.status != "current" or amounts):
                 block.append(f"（注：{chunk.note}）")
@@ -131,8 +142,8 @@ class Composer:
                     title=chunk.title,
                     article=chunk.article,
                     chapter=chunk.chapter,
-                    score=0.0,
-                    text=text,
+                    score=quote.score,
+                    text=quote.text,
                     note=chunk.note,
                 )
             )

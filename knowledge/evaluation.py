@@ -101,7 +101,8 @@ def evaluate(service: KnowledgeService, questions: list[Question]) -> Evaluation
                 result.misses.append((question.text, [f"{s}:{a}" for s, a in cited]))
         else:
             result.out_of_scope += 1
-            if answer.refused or not answer.citations:  # a greeting answered as such cites nothing: not an answer
+            # A greeting answered as such cites nothing: it is not an answer either.
+            if answer.refused or not answer.citations:
                 result.refused_out_of_scope += 1
             else:
                 first = answer.citations[0]

@@ -40,6 +40,9 @@ def test_answers_cite_the_article_with_title_and_chapter(service: KnowledgeServi
     assert answer.verdict == "no" and answer.lead.startswith("不可以。")
     assert "《" in answer.lead and len(answer.blocks[0]) <= 350
     assert f"【1】《{first.title}》{first.article}" in answer.text
+    # ask --json reports each cited article's ranking score, as before the composer was replaced.
+    scores = {h.chunk.key: h.score for h in service.explain("公务用车可以私用吗").hits}
+    assert all(c.score == scores[(c.source, c.article)] for c in answer.citations)
 
 
 def test_superseded_documents_are_flagged_in_the_answer(service: KnowledgeService) -> None:
