@@ -17,6 +17,7 @@ from knowledge.lookup import LookupResult
 from knowledge.model import Answer, Chunk, DocumentInfo, Hit
 from knowledge.retriever import CURRENT, HybridRetriever, Retrieval
 from knowledge.smalltalk import small_talk
+from knowledge.verdict import question_form
 
 MAX_QUESTION_CHARS = 1000
 SUGGEST_MIN = 0.75  # a card this close to a missed question is worth offering as a question to tap
@@ -113,9 +114,11 @@ class KnowledgeService:
                 decision = replace(decision, answer=True)
             elif ref.sources:
                 return Explanation(self.answerer.no_such_article(question, found), hits, decision, found)
+        # What kind of answer is asked for: it limits the cards that may answer and decides the verdict.
+        form = question_form(question)
         if self.cards is not None and not (found is not None and found.articles):
             # A question that names an article is answered from that article, never from a card.
-            match = self.cards.match(retrieval.vector, [h.chunk.key for h in hits])
+            match = self.cards.match(retrieval.vector, [h.chunk.key for h in hits], form)
             if match is not None and (decision.answer or match.score >= self.cards.config.sure):
                 carded = self.composer.from_card(question, match)
                 if carded is not None:
@@ -134,7 +137,7 @@ class KnowledgeService:
                 looked_up = found is not None and bool(found.articles)
                 chosen = [*chosen[:1], current, *chosen[1:]] if looked_up else [current, *chosen]
         chosen = chosen[: self.top_k]
-        answer = self.composer.from_articles(question, chosen, analysis.terms)
+        answer = self.composer.from_articles(question, chosen, analysis.terms, form)
         return Explanation(answer, hits, decision, found)
 
     def _suggestions(self, retrieval: Retrieval) -> list[str]:
