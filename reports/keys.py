@@ -175,26 +175,23 @@ def upgrade_key_file(private_path: Path, public_dir: Path, passphrase: str) -> t
 
     The key file is replaced atomically (a new file renamed over it), so a crash leaves the old or the new.
     """
-    try:
-        data = private_path.read_bytes()
-    except FileNotFoundError:
-        raise KeyFileError(MISSING) from None
-    key = unlock_reviewer_key(data, passphrase)
+    key = load_reviewer_key(private_path, passphrase)
     public_path = public_dir / f"{key.fingerprint}.pub"
     if key.signing_seed is not None:
         return public_path, key.fingerprint, False
     seed = generate_signing_seed()
-    content = protect_private_key(key.private_key, passphrase, seed)
-    temporary = private_path.with_name(private_path.name + ".new")
-    temporary.unlink(missing_ok=True)
-    _write_new(temporary, content, 0o600)
-    os.replace(temporary, private_path)
+    _replace(private_path, protect_private_key(key.private_key, passphrase, seed), 0o600)
     public_dir.mkdir(parents=True, exist_ok=True)
-    replacement = public_path.with_name(public_path.name + ".new")
-    replacement.unlink(missing_ok=True)
-    _write_new(replacement, _public_file(key.public_key, verify_key_of(seed)), 0o644)
-    os.replace(replacement, public_path)
+    _replace(public_path, _public_file(key.public_key, verify_key_of(seed)), 0o644)
     return public_path, key.fingerprint, True
+
+
+def _replace(path: Path, content: bytes, mode: int) -> None:
+    # Written beside the target and renamed over it: a crash leaves the old file or the new, never half of one.
+    temporary = path.with_name(path.name + ".new")
+    temporary.unlink(missing_ok=True)
+    _write_new(temporary, content, mode)
+    os.replace(temporary, path)
 
 
 def load_reviewers(public_dir: Path, retired: bool = False) -> list[ReviewerPublicKey]:
