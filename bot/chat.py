@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import AnswerExpired
 from knowledge.answer import full_text
-from knowledge.followup import resolve
+from knowledge.followup import is_followup
 from knowledge.model import Answer, Citation
 from knowledge.service import KnowledgeService
 from knowledge.smalltalk import small_talk
@@ -40,15 +40,33 @@ class ChatReply:
     previous: str | None = None
 
 
+@dataclass(frozen=True)
+class Topic:
+    """What a conversation is about: the standalone question, and the card and articles its answers used."""
+
+    question: str
+    articles: frozenset[tuple[str, str]] = frozenset()
+    card: str | None = None
+
+    def joined(self, answer: Answer) -> Topic:
+        """The same topic after a follow-up was answered: still one question, the follow-up's articles added."""
+        return Topic(self.question, self.articles | _articles(answer), self.card or answer.card)
+
+
 @dataclass
 class _Kept:
     question: str
     answer: Answer
+    topic: Topic
     rated: bool = False
 
 
+# Whose context a question is read in: (chat, person). In a group every member has their own.
+Speaker = tuple[int, int]
+
+
 class ConversationMemory:
-    """Each chat's last question, in memory only, forgotten after ``ttl`` seconds."""
+    """Each person's current topic per chat, in memory only, forgotten after ``ttl`` seconds."""
 
     def __init__(
         self, ttl: float, clock: Callable[[], float] = time.monotonic, max_chats: int = 100_000
@@ -56,37 +74,37 @@ class ConversationMemory:
         self.ttl = ttl
         self.clock = clock
         self.max_chats = max_chats
-        self._last: OrderedDict[int, tuple[str, float]] = OrderedDict()
+        self._last: OrderedDict[Speaker, tuple[Topic, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def previous(self, chat: int) -> str | None:
-        """The chat's last question if it is recent enough."""
+    def previous(self, speaker: Speaker) -> Topic | None:
+        """The person's topic if it is recent enough."""
         with self._lock:
-            entry = self._last.get(chat)
+            entry = self._last.get(speaker)
             if entry is None:
                 return None
-            question, at = entry
+            topic, at = entry
             if self.clock() - at > self.ttl:
-                del self._last[chat]
+                del self._last[speaker]
                 return None
-            return question
+            return topic
 
-    def remember(self, chat: int, question: str) -> None:
-        """Keep ``question`` as the chat's context."""
+    def remember(self, speaker: Speaker, topic: Topic) -> None:
+        """Keep ``topic`` as the person's context in that chat."""
         with self._lock:
-            self._last[chat] = (question, self.clock())
-            self._last.move_to_end(chat)
+            self._last[speaker] = (topic, self.clock())
+            self._last.move_to_end(speaker)
             while len(self._last) > self.max_chats:
                 self._last.popitem(last=False)
 
-    def forget(self, chat: int) -> None:
-        """Drop the chat's context (e.g. after /start)."""
+    def forget(self, speaker: Speaker) -> None:
+        """Drop the person's context (e.g. after /start)."""
         with self._lock:
-            self._last.pop(chat, None)
+            self._last.pop(speaker, None)
 
 
 class ChatService:
-    """What the Telegram handlers call: ask, show an article in full, rate an answer."""
+    """What the chat handlers call: ask, show an article in full, rate an answer."""
 
     def __init__(
         self,
@@ -102,37 +120,76 @@ class ChatService:
         self.memory = memory
         self.today = today
         self._answers: OrderedDict[str, _Kept] = OrderedDict()
+        self._posted: OrderedDict[tuple[int, int], str] = OrderedDict()  # (chat, message id) -> answer id
         self._lock = threading.Lock()
 
-    async def ask(self, chat: int, question: str, record: bool = True) -> ChatReply:
-        """Answer ``question`` in the context of the chat's previous one; retrieval runs off the loop.
+    async def ask(
+        self,
+        chat: int,
+        question: str,
+        record: bool = True,
+        person: int | None = None,
+        replying_to: int | None = None,
+    ) -> ChatReply:
+        """Answer ``question`` from ``person`` (default: the chat itself) in context; retrieval runs off the loop.
 
-        A refusal is filed for curators only when ``record`` and the text holds nothing shaped like a receipt code.
+        A follow-up ("那春节呢？") is read with the person's current topic in that chat, or with the question of
+        the answer it replies to (``replying_to``: the chat message id of one of our answers). It is joined to
+        that one standalone question only, never to a chain; a follow-up that a situation card answers on its
+        own, from articles the topic never touched, starts a new topic. A refusal is filed for curators only when
+        ``record`` and the text holds nothing shaped like a receipt code.
         """
         if small_talk(question) is not None:
             # 你好 / 谢谢 / 你能做什么: answered as such, never read as a follow-up, never remembered or filed.
             greeting = self.knowledge.ask(question)
-            return ChatReply(answer=greeting, answer_id=self._keep(question, greeting))
-        resolved = resolve(question, self.memory.previous(chat))
-        record = record and find_code(resolved.query) is None
+            return ChatReply(answer=greeting, answer_id=self._keep(question, greeting, Topic(question)))
+        speaker = (chat, chat if person is None else person)
+        context = self._replied_topic(chat, replying_to) or self.memory.previous(speaker)
         loop = asyncio.get_running_loop()
-        answer = await loop.run_in_executor(self.executor, self._answer, resolved.query, record)
-        # Keep the last two parts only, so a chain of follow-ups does not grow without end.
-        self.memory.remember(chat, "；".join(resolved.query.split("；")[-2:]))
-        return ChatReply(
-            answer=answer, answer_id=self._keep(resolved.query, answer), previous=resolved.previous
+        query, answer, topic = await loop.run_in_executor(
+            self.executor, self._answer, question, context, record
         )
+        self.memory.remember(speaker, topic)
+        previous = topic.question if query != question else None
+        return ChatReply(answer=answer, answer_id=self._keep(query, answer, topic), previous=previous)
 
-    def _answer(self, query: str, record: bool) -> Answer:
-        answer = self.knowledge.ask(query)
-        if answer.refused and record:
+    def _answer(self, question: str, context: Topic | None, record: bool) -> tuple[str, Answer, Topic]:
+        query, answer, topic = question, None, None
+        if context is not None and is_followup(question):
+            alone = self.knowledge.explain(question)
+            if _starts_new_topic(alone.answer, context):
+                answer = alone.answer
+            else:
+                query = f"{context.question}；{question}"
+                answer = self.knowledge.ask(query)
+                topic = context.joined(answer)
+        if answer is None:
+            answer = self.knowledge.ask(question)
+        if topic is None:
+            topic = Topic(question, _articles(answer), answer.card)
+        if answer.refused and record and find_code(query) is None:
             self.unanswered.record(query, "refused", self.today())
-        return answer
+        return query, answer, topic
 
-    def _keep(self, question: str, answer: Answer) -> str:
+    def posted(self, chat: int, message_id: int, answer_id: str) -> None:
+        """Note that chat message ``message_id`` shows answer ``answer_id``, so replies to it continue it."""
+        with self._lock:
+            self._posted[(chat, message_id)] = answer_id
+            while len(self._posted) > 2 * MAX_KEPT_ANSWERS:
+                self._posted.popitem(last=False)
+
+    def _replied_topic(self, chat: int, message_id: int | None) -> Topic | None:
+        if message_id is None:
+            return None
+        with self._lock:
+            answer_id = self._posted.get((chat, message_id))
+            kept = self._answers.get(answer_id) if answer_id else None
+        return kept.topic if kept is not None and not kept.answer.refused else None
+
+    def _keep(self, question: str, answer: Answer, topic: Topic) -> str:
         answer_id = secrets.token_hex(4)
         with self._lock:
-            self._answers[answer_id] = _Kept(question, answer)
+            self._answers[answer_id] = _Kept(question, answer, topic)
             while len(self._answers) > MAX_KEPT_ANSWERS:
                 self._answers.popitem(last=False)
         return answer_id
@@ -175,6 +232,21 @@ class ChatService:
             )
         return True
 
-    def forget(self, chat: int) -> None:
-        """Start the chat afresh."""
-        self.memory.forget(chat)
+    def forget(self, chat: int, person: int | None = None) -> None:
+        """Start the person's conversation in the chat afresh."""
+        self.memory.forget((chat, chat if person is None else person))
+
+
+def _articles(answer: Answer) -> frozenset[tuple[str, str]]:
+    return frozenset((c.source, c.article) for c in answer.citations)
+
+
+def _starts_new_topic(alone: Answer, topic: Topic) -> bool:
+    # "那公车能私用吗" after a gift question: a card answers it by itself, from articles the topic never cited.
+    # Anything less certain stays a follow-up, as before.
+    return (
+        not alone.refused
+        and alone.card is not None
+        and alone.card != topic.card
+        and not (_articles(alone) & topic.articles)
+    )

@@ -67,7 +67,8 @@ def answer_keyboard(answer_id: str, citations: int, rated: bool = False) -> Inli
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """What the bot does, and the privacy note."""
     if update.effective_chat:
-        chat_service(context).forget(update.effective_chat.id)
+        person = update.effective_user.id if update.effective_user else None
+        chat_service(context).forget(update.effective_chat.id, person)
     if update.effective_message:
         await update.effective_message.reply_html(texts.START)
 
@@ -126,7 +127,7 @@ def addressed_question(message: Message, bot_id: int, username: str | None) -> s
             mentioned = True
             text = re.sub(re.escape(value), " ", text, flags=re.IGNORECASE)
     replied = message.reply_to_message
-    to_bot = bool(replied and replied.from_user and replied.from_user.id == bot_id)
+    to_bot = replied is not None and _from_bot(replied, bot_id)
     if not (mentioned or to_bot):
         return None
     return text.strip()
@@ -149,8 +150,17 @@ async def answer(
     if not _CJK.search(question) and _LATIN.search(question):
         await message.reply_text(texts.NOT_CHINESE)
         return
+    service = chat_service(context)
+    replied = message.reply_to_message
     try:
-        reply = await chat_service(context).ask(chat.id, question, record=record)
+        reply = await service.ask(
+            chat.id,
+            question,
+            record=record,
+            person=update.effective_user.id if update.effective_user else None,
+            # A reply to one of our answers continues that answer's question, whoever asked it.
+            replying_to=replied.message_id if replied and _from_bot(replied, context.bot.id) else None,
+        )
     except KnowledgeError as error:
         await message.reply_text(describe(error))
         return
@@ -164,9 +174,14 @@ async def answer(
     in_group = chat.type != ChatType.PRIVATE
     for number, page in enumerate(pages):
         last = number == len(pages) - 1
-        await message.reply_html(
+        sent = await message.reply_html(
             page, reply_markup=keyboard if last else None, do_quote=in_group and number == 0
         )
+        service.posted(chat.id, sent.message_id, reply.answer_id)
+
+
+def _from_bot(message: Message, bot_id: int) -> bool:
+    return bool(message.from_user and message.from_user.id == bot_id)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,14 +6,16 @@ import datetime as dt
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine
 
-from bot.chat import ChatService, ConversationMemory
+from bot.chat import ChatService, ConversationMemory, Topic
 from bot.errors import AnswerExpired
 from bot.services import build_knowledge
 from bot.settings import load_settings
+from knowledge.model import Answer, Citation
 from knowledge.service import KnowledgeService
 from knowledge.unanswered import UnansweredLog
 from tests.fakes import HashingEmbedder, KnownWordsGate, MemoryStore
@@ -120,7 +122,7 @@ async def test_greetings_thanks_and_capabilities_get_their_own_short_replies(ser
     assert all(q in GREETING for q in EXAMPLES) and len(GREETING) < 200
     assert service.unanswered.top() == []  # nothing filed for curators
     # Small talk is not the context of a follow-up: the next question still builds on the real one.
-    assert service.memory.previous(7) == "公车能私用吗"
+    assert (topic := service.memory.previous((7, 7))) is not None and topic.question == "公车能私用吗"
 
 
 async def test_off_topic_and_misses_are_told_apart(service: ChatService) -> None:
@@ -136,7 +138,116 @@ async def test_off_topic_and_misses_are_told_apart(service: ChatService) -> None
     ]
     assert miss.suggestions == ("过年下属送购物卡能收吗", "公车能私用吗")
     assert Answerer().refuse("纪委的qwzx规定").text.startswith(MISS + "换个说法试试")
-    answer_id = service._keep("纪委的qwzx规定", miss)
+    answer_id = service._keep("纪委的qwzx规定", miss, Topic("纪委的qwzx规定"))
     assert service.suggestion(answer_id, 2) == "公车能私用吗"
     with pytest.raises(AnswerExpired):
         service.suggestion(answer_id, 3)
+
+
+class ScriptedKnowledge:
+    """Answers from a script: each question's card and cited articles, to test how context is chosen."""
+
+    def __init__(self, script: dict[str, tuple[str | None, tuple[str, ...]]]) -> None:
+        self.script = script
+        self.asked: list[str] = []
+
+    def _answer(self, question: str) -> Answer:
+        card, articles = self.script.get(question, (None, ()))
+        citations = tuple(Citation("doc.md", "规定", a, "", 1.0, "") for a in articles)
+        return Answer(question, question, refused=not citations, citations=citations, card=card)
+
+    def ask(self, question: str) -> Answer:
+        self.asked.append(question)
+        return self._answer(question)
+
+    def explain(self, question: str) -> SimpleNamespace:
+        return SimpleNamespace(answer=self._answer(question))
+
+
+WEDDING = "同事结婚送的礼金能收吗"
+HOTEL = "出差住宿标准是多少"
+SCRIPT: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    WEDDING: ("weddings.colleague", ("第一百零一条",)),
+    HOTEL: ("travel.hotel", ("第十条",)),
+    "公车能私用吗": ("cars.private-use", ("第六条",)),
+    "那公车能私用吗？": ("cars.private-use", ("第六条",)),  # a card answers it alone: a new topic
+    "那如果是亲戚结婚呢？": ("weddings.relative", ("第一百零一条",)),  # same article: still the topic
+}
+for follow in ("那如果是亲戚结婚呢？", "那春节呢？", "那端午呢？", "那处长呢？"):
+    SCRIPT[f"{WEDDING}；{follow}"] = (None, ("第一百零一条",))
+    SCRIPT[f"{HOTEL}；{follow}"] = (None, ("第十条",))
+
+
+@pytest.fixture
+def scripted(tmp_path: Path, clock: Clock) -> Iterator[tuple[ChatService, ScriptedKnowledge]]:
+    executor = ThreadPoolExecutor(2)
+    log = UnansweredLog(create_engine(f"sqlite:///{tmp_path / 'q.db'}"))
+    knowledge = ScriptedKnowledge(SCRIPT)
+    memory = ConversationMemory(ttl=600, clock=clock)
+    yield ChatService(knowledge, log, executor, memory, today=lambda: DAY), knowledge  # type: ignore[arg-type]
+    executor.shutdown()
+
+
+GROUP, ANNA, BO = -100, 11, 12
+
+
+async def test_in_a_group_each_person_has_their_own_context(
+    scripted: tuple[ChatService, ScriptedKnowledge],
+) -> None:
+    service, _ = scripted
+    await service.ask(GROUP, HOTEL, person=ANNA)
+    await service.ask(GROUP, WEDDING, person=BO)
+    anna = await service.ask(GROUP, "那处长呢？", person=ANNA)
+    bo = await service.ask(GROUP, "那春节呢？", person=BO)
+    assert (anna.previous, anna.answer.question) == (HOTEL, f"{HOTEL}；那处长呢？")
+    assert (bo.previous, bo.answer.question) == (WEDDING, f"{WEDDING}；那春节呢？")
+    service.forget(GROUP, ANNA)  # /start by one member leaves the other's context alone
+    assert (await service.ask(GROUP, "那端午呢？", person=ANNA)).previous is None
+    assert (await service.ask(GROUP, "那端午呢？", person=BO)).previous == WEDDING
+
+
+async def test_a_reply_to_an_answer_continues_that_answers_question(
+    scripted: tuple[ChatService, ScriptedKnowledge],
+) -> None:
+    service, _ = scripted
+    await service.ask(GROUP, HOTEL, person=ANNA)
+    wedding = await service.ask(GROUP, WEDDING, person=BO)
+    service.posted(GROUP, 501, wedding.answer_id)
+    reply = await service.ask(GROUP, "那如果是亲戚结婚呢？", person=ANNA, replying_to=501)
+    assert (reply.previous, reply.answer.question) == (WEDDING, f"{WEDDING}；那如果是亲戚结婚呢？")
+    # Anna's own topic is now the wedding question she continued.
+    assert (await service.ask(GROUP, "那春节呢？", person=ANNA)).previous == WEDDING
+    # A reply to a message that is not one of our answers falls back to the person's topic.
+    assert (await service.ask(GROUP, "那端午呢？", person=BO, replying_to=999)).previous == WEDDING
+    # The same message id in another chat is another message.
+    assert (await service.ask(-200, "那端午呢？", person=ANNA, replying_to=501)).previous is None
+
+
+async def test_followups_never_chain_more_than_one_question(
+    scripted: tuple[ChatService, ScriptedKnowledge],
+) -> None:
+    service, knowledge = scripted
+    await service.ask(3, WEDDING)
+    await service.ask(3, "那春节呢？")
+    third = await service.ask(3, "那端午呢？")
+    assert (third.previous, third.answer.question) == (WEDDING, f"{WEDDING}；那端午呢？")
+    assert all(q.count("；") <= 1 for q in knowledge.asked)
+    # A reply to the answer of a follow-up continues the standalone question under it, not the chain.
+    service.posted(3, 77, third.answer_id)
+    again = await service.ask(3, "那春节呢？", replying_to=77)
+    assert again.answer.question == f"{WEDDING}；那春节呢？"
+
+
+async def test_a_followup_that_is_a_new_topic_starts_fresh(
+    scripted: tuple[ChatService, ScriptedKnowledge],
+) -> None:
+    service, _ = scripted
+    await service.ask(4, WEDDING)
+    fresh = await service.ask(4, "那公车能私用吗？")
+    assert fresh.previous is None and fresh.answer.question == "那公车能私用吗？"
+    # ... and it is the topic now.
+    assert (topic := service.memory.previous((4, 4))) is not None and topic.question == "那公车能私用吗？"
+    # A follow-up a card answers from the topic's own articles stays a follow-up.
+    await service.ask(4, WEDDING)
+    same = await service.ask(4, "那如果是亲戚结婚呢？")
+    assert same.previous == WEDDING

@@ -245,6 +245,38 @@ def test_group_answers_only_when_addressed(bot: BotProcess) -> None:
     assert "《" in replied["text"]
 
 
+def test_group_followups_follow_the_person_and_the_replied_to_answer(bot: BotProcess) -> None:
+    group, anna, bo = -100300, 3101, 3102
+    server = bot.server
+
+    def say(user: int, text: str, reply_to: dict | None = None) -> dict:  # type: ignore[type-arg]
+        return ask(
+            bot,
+            group,
+            text,
+            user_id=user,
+            chat_type="supergroup",
+            chat_title="纪检组",
+            reply_to_message=reply_to,
+        )
+
+    say(anna, "@qingfeng_test_bot 出差住宿标准是多少")
+    wedding = say(bo, "@qingfeng_test_bot 同事结婚送的礼金能收吗")
+    assert "结合上一个问题" not in wedding["text"]  # Anna's question is not Bo's context
+    wedding_message = server.sent_messages(group)[-1].result
+    # Anna's follow-up builds on her own question, though Bo asked after her.
+    assert "结合上一个问题“出差住宿标准是多少”" in say(anna, "@qingfeng_test_bot 那处长呢？")["text"]
+    # Anna replies to the answer Bo got: it continues *that* answer's question, not her own hotel question.
+    relative = say(anna, "那如果是亲戚结婚呢？", reply_to=wedding_message)
+    assert "结合上一个问题“同事结婚送的礼金能收吗”" in relative["text"]
+    # Bo's follow-up builds on his own question, and a chain never grows: still the one standalone question.
+    assert "结合上一个问题“同事结婚送的礼金能收吗”" in say(bo, "@qingfeng_test_bot 那春节呢？")["text"]
+    assert "结合上一个问题“同事结婚送的礼金能收吗”" in say(bo, "@qingfeng_test_bot 那端午呢？")["text"]
+    # A follow-up that is a new topic starts fresh.
+    cars = say(bo, "@qingfeng_test_bot 那公车能私用吗？")
+    assert "结合上一个问题" not in cars["text"] and "公务用车" in cars["text"]
+
+
 def test_non_text_and_non_chinese_messages(bot: BotProcess) -> None:
     server = bot.server
     mark = server.mark()
