@@ -21,7 +21,7 @@ import numpy as np
 
 from knowledge.cards import Card
 from knowledge.embedder import Embedder
-from knowledge.verdict import INFO, NEED, PENALTY, PERMISSION, VIOLATION
+from knowledge.verdict import INFO, NEED, PENALTY, PERMISSION, VIOLATION, WILL, question_form
 
 # The verdicts that can answer a question of each form: "能收吗" is never answered with a penalty card.
 COMPATIBLE = {
@@ -29,16 +29,33 @@ COMPATIBLE = {
     PERMISSION: frozenset({"yes", "no", "depends"}),
     VIOLATION: frozenset({"yes", "no", "depends"}),
     NEED: frozenset({"yes", "no", "depends"}),
+    WILL: frozenset({"yes", "no", "depends"}),
     INFO: frozenset({"info", "depends"}),
 }
+
+
+# Words that name different situations with different rules, which sentence vectors place side by side:
+# a card that speaks of one of a group and never of the word the question uses answers another question.
+CONTRASTS: tuple[tuple[str, ...], ...] = (
+    ("受贿", "行贿"),
+    ("贪污", "挪用"),
+    ("接待", "出差"),
+    ("党纪", "政务"),
+    ("会议", "培训"),
+    ("留置", "留党察看"),
+)
+
+
+EMBED_BATCH = 64
 
 
 @dataclass(frozen=True)
 class MatchConfig:
     """When a card is taken (cosines of normalised m3e-small vectors; see scripts/calibrate_cards.py)."""
 
-    # Chosen by scripts/calibrate_cards.py (2026-12-02): the best leave-one-out recall (46%) with at most 2% of
-    # held-out phrasings given a card of another verdict and under 0.1% of out-of-scope questions given a card.
+    # scripts/calibrate_cards.py prints recall and wrong matches over a grid; its leave-one-out figures flatter low
+    # thresholds (a card's phrasings were written together and resemble each other): at 0.78-0.82 the held-out
+    # retrieval set lost 3-5 points of right articles to wrong cards. These are the conservative values.
     accept: float = 0.86  # with one of the card's articles among the top retrieved: the phrasing this close …
     sure: float = 0.92  # … without that agreement: this close
     margin: float = 0.04  # and this much closer than any card with a different verdict
@@ -74,6 +91,22 @@ class CardMatcher:
             [i for i, card in enumerate(self.cards) for _ in card.questions], dtype=np.int64
         )
         self._matrix: np.ndarray | None = None
+        texts = ["".join((*card.questions, card.lead)) for card in self.cards]
+        self._speaks = [frozenset(w for group in CONTRASTS for w in group if w in t) for t in texts]
+        # Which phrasings may answer a question of each form. A yes or a no transfers only between questions of
+        # one form: "会被开除吗" answered 会 says nothing for "还能留在单位吗", nor "能收吗" for "要退吗".
+        forms = [question_form(q) for q in self._phrasings]
+        verdicts = [self.cards[int(i)].verdict for i in self._owner]
+        self._fits = {
+            form: np.array(
+                [
+                    v in allowed and (v not in ("yes", "no") or f == form)
+                    for v, f in zip(verdicts, forms, strict=True)
+                ],
+                dtype=bool,
+            )
+            for form, allowed in COMPATIBLE.items()
+        }
 
     def digest(self) -> str:
         """What the cached vectors depend on: the model and every phrasing."""
@@ -90,18 +123,48 @@ class CardMatcher:
             if matrix.shape[0] == len(self._phrasings):
                 self._matrix = matrix
                 return
-        matrix = np.asarray(self.embedder.embed(self._phrasings), dtype=np.float32)
+        # In small batches: the embedder pads a batch to its longest text and holds all of it at once (one batch
+        # of every phrasing took 2 GB more at start-up).
+        matrix = np.concatenate(
+            [
+                np.asarray(self.embedder.embed(self._phrasings[at : at + EMBED_BATCH]), dtype=np.float32)
+                for at in range(0, len(self._phrasings), EMBED_BATCH)
+            ]
+        )
         if path is not None:
             _save_atomically(path, matrix)
         self._matrix = matrix
 
-    def scores(self, vector: np.ndarray) -> np.ndarray:
-        """Each card's closeness to ``vector``: the cosine of its nearest phrasing."""
+    def scores(self, vector: np.ndarray, form: str | None = None) -> np.ndarray:
+        """Each card's closeness to ``vector``: the cosine of its nearest phrasing that fits ``form``."""
         self.prepare()
+        if self._matrix is None or not len(self._matrix):
+            return np.full(len(self.cards), -1.0, dtype=np.float32)
+        return self.per_card(self._matrix @ np.asarray(vector, dtype=np.float32), form)
+
+    def per_card(self, sims: np.ndarray, form: str | None = None) -> np.ndarray:
+        """Per-card best of per-phrasing cosines ``sims``, counting only phrasings whose answer fits ``form``."""
+        fits = self._fits.get(form or "")
+        if fits is not None:
+            sims = np.where(fits, sims, -1.0)
         best = np.full(len(self.cards), -1.0, dtype=np.float32)
-        if self._matrix is not None and len(self._matrix):
-            np.maximum.at(best, self._owner, self._matrix @ np.asarray(vector, dtype=np.float32))
+        np.maximum.at(best, self._owner, sims.astype(np.float32))
         return best
+
+    def conflicts(self, question: str) -> np.ndarray:
+        """Cards about a contrasting situation: the question says 受贿 and the card only ever 行贿, say."""
+        said = {w for group in CONTRASTS for w in group if w in question}
+        out = np.zeros(len(self.cards), dtype=bool)
+        if not said:
+            return out
+        for group in CONTRASTS:
+            asked = said.intersection(group)
+            if not asked:
+                continue
+            for i, speaks in enumerate(self._speaks):
+                if speaks.intersection(group) and not speaks.intersection(asked):
+                    out[i] = True
+        return out
 
     def nearest(self, vector: np.ndarray, k: int = 3) -> list[tuple[Card, float]]:
         """The ``k`` closest cards, closest first."""
@@ -110,7 +173,11 @@ class CardMatcher:
         return [(self.cards[int(i)], float(best[int(i)])) for i in order]
 
     def match(
-        self, vector: np.ndarray, retrieved: Sequence[tuple[str, str]] = (), form: str | None = None
+        self,
+        vector: np.ndarray,
+        retrieved: Sequence[tuple[str, str]] = (),
+        form: str | None = None,
+        question: str = "",
     ) -> CardMatch | None:
         """The card the question is about, or None when no card is close and clear enough.
 
@@ -119,7 +186,8 @@ class CardMatcher:
         """
         if not self.cards:
             return None
-        found = self.decide(self.scores(vector), retrieved, form=form)
+        best = np.where(self.conflicts(question), -1.0, self.scores(vector, form))
+        found = self.decide(best, retrieved, form=form, rivals=self.scores(vector))
         if found is None:
             return None
         card, score, rival = found
@@ -131,6 +199,7 @@ class CardMatcher:
         retrieved: Sequence[tuple[str, str]],
         config: MatchConfig | None = None,
         form: str | None = None,
+        rivals: np.ndarray | None = None,
     ) -> tuple[int, float, float] | None:
         """The rule on per-card scores: (card index, its score, the best other-verdict score) or None."""
         config = config or self.config
@@ -147,8 +216,15 @@ class CardMatcher:
             agrees = any((c.doc, c.article) in top_keys for c in card.citations)
             if not agrees and score < config.sure:
                 continue
+            # Rivals are every card, before the form and contrast filters: a close card that says otherwise
+            # means the question is ambiguous, even when that card could not answer it itself.
+            pool = best if rivals is None else np.maximum(best, rivals)
             rival = max(
-                (float(best[i]) for i in order[:20] if self.cards[int(i)].verdict != card.verdict),
+                (
+                    float(pool[i])
+                    for i in np.argsort(-pool, kind="stable")[:20]
+                    if self.cards[int(i)].verdict != card.verdict
+                ),
                 default=-1.0,
             )
             if score - rival < config.margin:

@@ -48,6 +48,17 @@ class _Quote:
     score: float = 0.0  # a card's citation was not ranked
 
 
+def with_label(label: str, lead: str) -> str:
+    """A card's lead opening with its label, said once: "不可以。" and never "不可以。不能。"."""
+    if lead.startswith(label):
+        return lead
+    opener, stop, rest = lead.partition("。")
+    if stop and rest and len(opener) <= 6:
+        # The lead's own short 不能 / 要 / 会 says what the label says: the label takes its place.
+        return f"{label}。{rest}"
+    return f"{label}。{lead}"
+
+
 class Composer:
     """Builds ``Answer`` objects from a matched card or from ranked articles."""
 
@@ -68,7 +79,7 @@ class Composer:
                 quotes.append(_Quote(chunks[0], citation.quote, full_text(chunks)))
         if not quotes:
             return None
-        lead = card.lead if card.lead.startswith(card.label) else f"{card.label}。{card.lead}"
+        lead = with_label(card.label, card.lead)
         head = [lead, *(f"· {p}" for p in card.points)]
         if card.note:
             head.append(f"（说明：{card.note}）")

@@ -118,7 +118,7 @@ class KnowledgeService:
         form = question_form(question)
         if self.cards is not None and not (found is not None and found.articles):
             # A question that names an article is answered from that article, never from a card.
-            match = self.cards.match(retrieval.vector, [h.chunk.key for h in hits], form)
+            match = self.cards.match(retrieval.vector, [h.chunk.key for h in hits], form, question)
             if match is not None and (decision.answer or match.score >= self.cards.config.sure):
                 carded = self.composer.from_card(question, match)
                 if carded is not None:

@@ -15,8 +15,9 @@ INFO = "info"
 PERMISSION = "permission"  # 能…吗 / 可以吗 / 行吗
 VIOLATION = "violation"  # 算违纪吗 / 算不算受贿
 NEED = "need"  # 要报告吗 / 需要报批吗
+WILL = "will"  # 会不会被加重处分 / 纪委会告诉我结果吗: whether something happens
 
-_ENDS_AS_YES_NO = re.compile(r"(吗|么|不|没|没有|与否)[？?！!。\s]*$")
+_ENDS_AS_YES_NO = re.compile(r"(吗|(?<![什怎])么|不|没|没有|与否)[？?！!。\s]*$")  # 是什么 is open
 _WH = re.compile(
     r"什么|啥|哪|多少|多长|多久|多重|几[天年月个种条次项点人级档]|怎么(算|办|申请|举报|认定|计算)|如何|谁|何时|标准"
 )
@@ -25,7 +26,7 @@ _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         PENALTY,
         re.compile(
-            r"(什么|啥|哪些|何种|怎样的?)(处分|处理|处罚|后果|责任)|怎么(处分|处理|处罚|判)|如何(处分|处理|处罚)"
+            r"(什么|啥|哪些|何种|怎样的?)(党纪|政务|纪律|刑事|行政)?(处分|处理|处罚|后果|责任)|怎么(处分|处理|处罚|判)|如何(处分|处理|处罚)"
             r"|判(几|多少|多重|多久)|判刑|坐牢|会不会被(处分|处理|开除|判)|会(被|受)(到)?.{0,4}(处分|处理|开除|判)"
             r"|会怎[样么]|会怎么样|有什么后果|什么下场|要负.{0,4}责任"
         ),
@@ -40,7 +41,8 @@ _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         NEED,
         re.compile(
-            r"要不要|需不需要|用不用|是否(需要|要|应当)|(需要|要|得|必须|应该|应当).{0,10}(吗|么)[？?]*$"
+            # "能要吗" / "可以要吗" ask for permission to take something, not whether one must.
+            r"要不要|需不需要|用不用|是否(需要|要|应当)|(需要|(?<![能以想敢])要|得|必须|应该|应当).{0,10}(吗|么)[？?]*$"
         ),
     ),
     (
@@ -50,6 +52,7 @@ _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|可以.{0,16}(吗|么)[？?]*$|还能.{0,16}(吗|么)"
         ),
     ),
+    (WILL, re.compile(r"会不会|会.{0,16}(吗|么)[？?]*$")),
 )
 
 _FORBIDS = re.compile(r"不得|严禁|禁止|不准|不许|不能|不应|不宜|杜绝")
@@ -78,10 +81,14 @@ LABELS = {
 }
 
 
+# "会被加重处分吗" / "能从轻吗" ask whether a rule of leniency or severity applies, not what the penalty is.
+_DEGREE = re.compile(r"加重|从轻|减轻|免予|免除|不予")
+
+
 def question_form(question: str) -> str | None:
-    """The kind of answer a question asks for (penalty, violation, need, permission, info), or None."""
+    """The kind of answer a question asks for (penalty, violation, need, permission, will, info), or None."""
     text = question.strip()
-    if _FORMS[0][1].search(text):
+    if _FORMS[0][1].search(text) and not _DEGREE.search(text):
         return PENALTY
     if _WH.search(text) and not _ENDS_AS_YES_NO.search(text):
         return INFO  # 能坐什么座 / 最多报多少: an open question, whatever verb it uses

@@ -9,6 +9,7 @@ import pytest
 
 from bot.services import build_knowledge
 from bot.settings import load_settings
+from knowledge.compose import with_label
 from knowledge.errors import EmptyQuestion, QuestionTooLong
 from knowledge.lc import QingfengRetriever
 from knowledge.model import Hit
@@ -124,7 +125,8 @@ def test_a_situation_card_answers_verdict_first_with_its_quotes(service: Knowled
     answer = service.ask(card.questions[0])  # its own phrasing: as close as a question can be
     assert (answer.card, answer.verdict) == (card.id, "no")
     head = answer.blocks[0].split("\n")
-    assert head[0] == answer.lead and answer.lead.startswith(card.label) and card.lead in answer.lead
+    assert head[0] == answer.lead and answer.lead.startswith(card.label)
+    assert answer.lead.endswith(card.lead.split("。", 1)[-1])
     assert head[1 : 1 + len(card.points)] == [f"· {p}" for p in card.points]
     for number, citation in enumerate(card.citations[: len(answer.citations)], start=1):
         assert f"【{number}】" in answer.text and f"“{citation.quote}”" in answer.text
@@ -135,3 +137,24 @@ def test_a_situation_card_answers_verdict_first_with_its_quotes(service: Knowled
 def test_a_named_article_is_answered_from_the_article_not_a_card(service: KnowledgeService) -> None:
     answer = service.ask("纪律处分条例第九十七条")
     assert answer.card is None and answer.citations[0].article == "第九十七条"
+
+
+@pytest.mark.parametrize(
+    ("label", "lead", "shown"),
+    [
+        (
+            "不可以",
+            "不能。收受可能影响公正执行公务的礼金属违纪。",
+            "不可以。收受可能影响公正执行公务的礼金属违纪。",
+        ),
+        ("要报批", "要。未经批准出入国（边）境要受处分。", "要报批。未经批准出入国（边）境要受处分。"),
+        ("不可以", "不可以。严禁公车私用。", "不可以。严禁公车私用。"),
+        (
+            "视情况",
+            "看谁发、发多少：管理服务对象所发的不能抢。",
+            "视情况。看谁发、发多少：管理服务对象所发的不能抢。",
+        ),
+    ],
+)
+def test_a_card_lead_says_its_verdict_once(label: str, lead: str, shown: str) -> None:
+    assert with_label(label, lead) == shown

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge.answer import in_field
 from knowledge.excerpt import key_sentences, ladder, list_items, table_lines
-from knowledge.verdict import INFO, NEED, PENALTY, PERMISSION, VIOLATION, question_form, verdict_from_article
+from knowledge.verdict import (
+    INFO,
+    NEED,
+    PENALTY,
+    PERMISSION,
+    VIOLATION,
+    WILL,
+    question_form,
+    verdict_from_article,
+)
 
 
 @pytest.mark.parametrize(
@@ -19,6 +29,14 @@ from knowledge.verdict import INFO, NEED, PENALTY, PERMISSION, VIOLATION, questi
         ("这也算受贿吗", VIOLATION),
         ("挪用了十万公款，够得上犯罪吗", VIOLATION),
         ("收到纪委的函询，要写书面说明吗", NEED),
+        ("施工方硬塞给我一张加油卡，能要吗", PERMISSION),  # 能要: may I take it, not must I
+        ("老板给的红包可以要吗", PERMISSION),
+        ("八项规定的主要内容是什么", INFO),  # 什么 ends an open question, though it ends in 么
+        ("接待清单要写什么", INFO),
+        ("申请复核或者申诉，会不会被加重处分", WILL),  # whether a rule applies, not which penalty
+        ("实名举报以后，纪委会告诉我受没受理吗", WILL),
+        ("收下属红包会被处分吗", PENALTY),
+        ("公务员参与赌博，一般给什么政务处分", PENALTY),
         ("八项规定是哪八项", INFO),
         ("普通科员出差坐高铁，能坐什么座", INFO),  # an open question, though it says 能
         ("科员出差住宿最多报多少", INFO),
@@ -68,3 +86,18 @@ def test_list_items_and_table_rows() -> None:
         "部级及相当职务人员——火车：软席；飞机：头等舱。",
         "其余人员——火车：硬席；飞机：经济舱。",
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "field"),
+    [
+        ("供应商请我们科室去云南玩一趟，费用全包，能去吗", True),  # a miss is a miss, not "off topic"
+        ("下属想调个岗位，送来两万块钱，能收吗", True),
+        ("过年下属送购物卡能收吗", True),
+        ("今天天气怎么样", False),
+        ("红烧肉怎么做", False),
+        ("公积金封存了还能贷款吗", False),
+    ],
+)
+def test_in_field_tells_a_miss_from_a_question_off_topic(question: str, field: bool) -> None:
+    assert in_field(question) is field
