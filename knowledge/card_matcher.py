@@ -92,7 +92,10 @@ class CardMatcher:
         )
         self._matrix: np.ndarray | None = None
         texts = ["".join((*card.questions, card.lead)) for card in self.cards]
-        self._speaks = [frozenset(w for group in CONTRASTS for w in group if w in t) for t in texts]
+        # Per contrasting word, the cards that speak of it.
+        self._speaks = {
+            w: np.array([w in t for t in texts], dtype=bool) for group in CONTRASTS for w in group
+        }
         # Which phrasings may answer a question of each form. A yes or a no transfers only between questions of
         # one form: "会被开除吗" answered 会 says nothing for "还能留在单位吗", nor "能收吗" for "要退吗".
         forms = [question_form(q) for q in self._phrasings]
@@ -153,18 +156,24 @@ class CardMatcher:
 
     def conflicts(self, question: str) -> np.ndarray:
         """Cards about a contrasting situation: the question says 受贿 and the card only ever 行贿, say."""
-        said = {w for group in CONTRASTS for w in group if w in question}
         out = np.zeros(len(self.cards), dtype=bool)
-        if not said:
-            return out
         for group in CONTRASTS:
-            asked = said.intersection(group)
-            if not asked:
+            if not any(w in question for w in group):
                 continue
-            for i, speaks in enumerate(self._speaks):
-                if speaks.intersection(group) and not speaks.intersection(asked):
-                    out[i] = True
+            speaks_asked = np.zeros(len(self.cards), dtype=bool)
+            speaks_other = np.zeros(len(self.cards), dtype=bool)
+            for w in group:
+                if w in question:
+                    speaks_asked |= self._speaks[w]
+                else:
+                    speaks_other |= self._speaks[w]
+            out |= speaks_other & ~speaks_asked
         return out
+
+    def candidates(self, sims: np.ndarray, form: str | None, question: str) -> tuple[np.ndarray, np.ndarray]:
+        """From per-phrasing cosines: per-card scores of the cards that may answer, and of every card as a rival."""
+        allowed = np.where(self.conflicts(question), -1.0, self.per_card(sims, form))
+        return allowed, self.per_card(sims)
 
     def nearest(self, vector: np.ndarray, k: int = 3) -> list[tuple[Card, float]]:
         """The ``k`` closest cards, closest first."""
@@ -184,10 +193,12 @@ class CardMatcher:
         ``retrieved``: the (document, article) keys retrieval ranked first, best first; ``form``: what kind of
         answer the question asks for (``knowledge.verdict.question_form``).
         """
-        if not self.cards:
+        self.prepare()
+        if self._matrix is None or not len(self._matrix):
             return None
-        best = np.where(self.conflicts(question), -1.0, self.scores(vector, form))
-        found = self.decide(best, retrieved, form=form, rivals=self.scores(vector))
+        sims = self._matrix @ np.asarray(vector, dtype=np.float32)  # once: filtered and rival scores share it
+        best, rivals = self.candidates(sims, form, question)
+        found = self.decide(best, retrieved, form=form, rivals=rivals)
         if found is None:
             return None
         card, score, rival = found
@@ -208,6 +219,10 @@ class CardMatcher:
             best = np.where([card.verdict in allowed for card in self.cards], best, -1.0)
         order = np.argsort(-best, kind="stable")
         top_keys = set(retrieved[: config.agree_top])
+        # Rivals are every card, before the form and contrast filters: a close card that says otherwise
+        # means the question is ambiguous, even when that card could not answer it itself.
+        pool = best if rivals is None else np.maximum(best, rivals)
+        closest = np.argsort(-pool, kind="stable")[:20]
         for position in order[:5]:
             card = self.cards[int(position)]
             score = float(best[position])
@@ -216,15 +231,8 @@ class CardMatcher:
             agrees = any((c.doc, c.article) in top_keys for c in card.citations)
             if not agrees and score < config.sure:
                 continue
-            # Rivals are every card, before the form and contrast filters: a close card that says otherwise
-            # means the question is ambiguous, even when that card could not answer it itself.
-            pool = best if rivals is None else np.maximum(best, rivals)
             rival = max(
-                (
-                    float(pool[i])
-                    for i in np.argsort(-pool, kind="stable")[:20]
-                    if self.cards[int(i)].verdict != card.verdict
-                ),
+                (float(pool[i]) for i in closest if self.cards[int(i)].verdict != card.verdict),
                 default=-1.0,
             )
             if score - rival < config.margin:

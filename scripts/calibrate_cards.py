@@ -57,11 +57,13 @@ def main() -> int:
         keys = [h.chunk.key for h in retrieval.hits]
         return retrieval.vector, keys, service.gate.decide(retrieval).answer, question_form(question)
 
-    def per_card(sims: np.ndarray, form: str | None, question: str, skip: int | None = None) -> np.ndarray:
+    def per_card(
+        sims: np.ndarray, form: str | None, question: str, skip: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         if skip is not None:
             sims = sims.copy()
             sims[skip] = -1.0
-        return np.where(matcher.conflicts(question), -1.0, matcher.per_card(sims, form))
+        return matcher.candidates(sims, form, question)
 
     phrasings = [q for c in cards for q in c.questions]
     loo = []
@@ -86,9 +88,14 @@ def main() -> int:
         oos.append((per_card(matrix @ vector, form, text), keys, answered, form))
 
     def take(
-        best: np.ndarray, keys: list[tuple[str, str]], answered: bool, form: str | None, config: MatchConfig
+        scores: tuple[np.ndarray, np.ndarray],
+        keys: list[tuple[str, str]],
+        answered: bool,
+        form: str | None,
+        config: MatchConfig,
     ) -> int | None:
-        found = matcher.decide(best, keys, config, form)
+        best, rivals = scores
+        found = matcher.decide(best, keys, config, form, rivals)
         if found is None:
             return None
         card, score, _ = found
