@@ -143,7 +143,7 @@ class ChatService:
             # 你好 / 谢谢 / 你能做什么: answered as such, never read as a follow-up, never remembered or filed.
             greeting = self.knowledge.ask(question)
             return ChatReply(answer=greeting, answer_id=self._keep(question, greeting, Topic(question)))
-        speaker = (chat, chat if person is None else person)
+        speaker = _speaker(chat, person)
         context = self._replied_topic(chat, replying_to) or self.memory.previous(speaker)
         loop = asyncio.get_running_loop()
         query, answer, topic = await loop.run_in_executor(
@@ -156,9 +156,9 @@ class ChatService:
     def _answer(self, question: str, context: Topic | None, record: bool) -> tuple[str, Answer, Topic]:
         query, answer, topic = question, None, None
         if context is not None and is_followup(question):
-            alone = self.knowledge.explain(question)
-            if _starts_new_topic(alone.answer, context):
-                answer = alone.answer
+            alone = self.knowledge.ask(question)
+            if _starts_new_topic(alone, context):
+                answer = alone
             else:
                 query = f"{context.question}；{question}"
                 answer = self.knowledge.ask(query)
@@ -234,7 +234,12 @@ class ChatService:
 
     def forget(self, chat: int, person: int | None = None) -> None:
         """Start the person's conversation in the chat afresh."""
-        self.memory.forget((chat, chat if person is None else person))
+        self.memory.forget(_speaker(chat, person))
+
+
+def _speaker(chat: int, person: int | None) -> Speaker:
+    # In a private chat the person is the chat.
+    return (chat, chat if person is None else person)
 
 
 def _articles(answer: Answer) -> frozenset[tuple[str, str]]:

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine
@@ -159,9 +158,6 @@ class ScriptedKnowledge:
     def ask(self, question: str) -> Answer:
         self.asked.append(question)
         return self._answer(question)
-
-    def explain(self, question: str) -> SimpleNamespace:
-        return SimpleNamespace(answer=self._answer(question))
 
 
 WEDDING = "同事结婚送的礼金能收吗"
