@@ -135,9 +135,10 @@ class ChatService:
 
         A follow-up ("那春节呢？") is read with the person's current topic in that chat, or with the question of
         the answer it replies to (``replying_to``: the chat message id of one of our answers). It is joined to
-        that one standalone question only, never to a chain; a follow-up that a situation card answers on its
-        own, from articles the topic never touched, starts a new topic. A refusal is filed for curators only when
-        ``record`` and the text holds nothing shaped like a receipt code.
+        that one standalone question only, never to a chain. A follow-up that a situation card answers on its
+        own from other articles, or that is answered by itself from articles the topic never cited and leads with
+        the same article when joined to the topic, starts a new topic. A refusal is filed for curators only when ``record`` and the text holds
+        nothing shaped like a receipt code.
         """
         if small_talk(question) is not None:
             # 你好 / 谢谢 / 你能做什么: answered as such, never read as a follow-up, never remembered or filed.
@@ -157,12 +158,12 @@ class ChatService:
         query, answer, topic = question, None, None
         if context is not None and is_followup(question):
             alone = self.knowledge.ask(question)
-            if _starts_new_topic(alone, context):
+            together = f"{context.question}；{question}"
+            joined = None if _carded_elsewhere(alone, context) else self.knowledge.ask(together)
+            if joined is None or _drifted(alone, joined, context):
                 answer = alone
             else:
-                query = f"{context.question}；{question}"
-                answer = self.knowledge.ask(query)
-                topic = context.joined(answer)
+                query, answer, topic = together, joined, context.joined(joined)
         if answer is None:
             answer = self.knowledge.ask(question)
         if topic is None:
@@ -243,15 +244,29 @@ def _speaker(chat: int, person: int | None) -> Speaker:
 
 
 def _articles(answer: Answer) -> frozenset[tuple[str, str]]:
-    return frozenset((c.source, c.article) for c in answer.citations)
+    return frozenset(_key(c) for c in answer.citations)
 
 
-def _starts_new_topic(alone: Answer, topic: Topic) -> bool:
+def _carded_elsewhere(alone: Answer, topic: Topic) -> bool:
     # "那公车能私用吗" after a gift question: a card answers it by itself, from articles the topic never cited.
-    # Anything less certain stays a follow-up, as before.
     return (
         not alone.refused
         and alone.card is not None
         and alone.card != topic.card
         and not (_articles(alone) & topic.articles)
     )
+
+
+def _drifted(alone: Answer, joined: Answer, topic: Topic) -> bool:
+    # Answered by itself from articles the topic never cited, and joining the topic does not change the article
+    # the answer leads with: the earlier question adds nothing.
+    return (
+        not alone.refused
+        and bool(alone.citations and joined.citations)
+        and _key(alone.citations[0]) == _key(joined.citations[0])
+        and not (_articles(alone) & topic.articles)
+    )
+
+
+def _key(citation: Citation) -> tuple[str, str]:
+    return (citation.source, citation.article)

@@ -168,6 +168,12 @@ SCRIPT: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "公车能私用吗": ("cars.private-use", ("第六条",)),
     "那公车能私用吗？": ("cars.private-use", ("第六条",)),  # a card answers it alone: a new topic
     "那如果是亲戚结婚呢？": ("weddings.relative", ("第一百零一条",)),  # same article: still the topic
+    # No card, answered alone from other articles, and joined it leads with the same article: a new topic.
+    "那出差住宿呢？": (None, ("第十条",)),
+    f"{WEDDING}；那出差住宿呢？": (None, ("第十条",)),
+    # Answered alone from other articles, but joined to the topic it leads with another: a follow-up.
+    "那如果是红包呢？": (None, ("第九十七条",)),
+    f"{WEDDING}；那如果是红包呢？": (None, ("第一百零一条",)),
 }
 for follow in ("那如果是亲戚结婚呢？", "那春节呢？", "那端午呢？", "那处长呢？"):
     SCRIPT[f"{WEDDING}；{follow}"] = (None, ("第一百零一条",))
@@ -247,3 +253,9 @@ async def test_a_followup_that_is_a_new_topic_starts_fresh(
     await service.ask(4, WEDDING)
     same = await service.ask(4, "那如果是亲戚结婚呢？")
     assert same.previous == WEDDING
+    # Without a card: a new topic when the topic changes nothing about the answer.
+    drifted = await service.ask(4, "那出差住宿呢？")
+    assert drifted.previous is None and drifted.answer.question == "那出差住宿呢？"
+    await service.ask(4, WEDDING)
+    related = await service.ask(4, "那如果是红包呢？")
+    assert related.previous == WEDDING and related.answer.question == f"{WEDDING}；那如果是红包呢？"
