@@ -60,6 +60,10 @@ class MatchConfig:
     sure: float = 0.92  # … without that agreement: this close
     margin: float = 0.04  # and this much closer than any card with a different verdict
     agree_top: int = 5  # how many of the retrieved articles count for agreement
+    # A question the gate refused, in the field's words, that no one card answers: when this many nearest cards
+    # all give one yes/no/depends verdict, each at least this close, the verdict stands (with their articles).
+    consensus_cards: int = 3
+    consensus_min: float = 0.84
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,18 @@ class CardMatch:
     score: float
     runner_up: float
     phrasing: str
+
+
+@dataclass(frozen=True)
+class Consensus:
+    """The one verdict the nearest cards agree on, and those cards, nearest first."""
+
+    verdict: str
+    cards: tuple[Card, ...]
+
+
+# Only these are carried by agreement: a penalty or information answer needs its own card's content.
+_AGREED = frozenset({"yes", "no", "depends"})
 
 
 class CardMatcher:
@@ -203,6 +219,24 @@ class CardMatcher:
             return None
         card, score, rival = found
         return CardMatch(self.cards[card], score, rival, self._nearest_phrasing(card, vector))
+
+    def consensus(self, vector: np.ndarray, form: str | None, question: str = "") -> Consensus | None:
+        """The verdict the nearest cards that may answer ``form`` all give, when each is close; else None."""
+        self.prepare()
+        allowed = COMPATIBLE.get(form or "")
+        if self._matrix is None or not len(self._matrix) or allowed is None:
+            return None
+        sims = self._matrix @ np.asarray(vector, dtype=np.float32)
+        best, _ = self.candidates(sims, form, question)
+        best = np.where([card.verdict in allowed for card in self.cards], best, -1.0)
+        nearest = np.argsort(-best, kind="stable")[: self.config.consensus_cards]
+        if len(nearest) < self.config.consensus_cards or best[nearest[-1]] < self.config.consensus_min:
+            return None
+        cards = tuple(self.cards[int(i)] for i in nearest)
+        verdicts = {card.verdict for card in cards}
+        if len(verdicts) != 1 or not verdicts <= _AGREED:
+            return None
+        return Consensus(verdicts.pop(), cards)
 
     def decide(
         self,

@@ -10,7 +10,7 @@ stay behind the 📄全文 buttons.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from knowledge.answer import cite_label, full_text
@@ -46,6 +46,13 @@ class _Quote:
     excerpt: str
     text: str
     score: float = 0.0  # a card's citation was not ranked
+
+
+def _shared(text: str, terms: dict[str, float], question: str) -> tuple[int, int]:
+    # The question's own words (weight 1; an expansion such as 领导 turns up in 中国共产党领导), then its
+    # characters: "送来两万块钱，能收吗" is nearer 收受…礼金 than 接受…宴请.
+    words = sum(1 for term, weight in terms.items() if weight >= 1.0 and len(term) >= 2 and term in text)
+    return words, len(set(question) & set(text))
 
 
 def with_label(label: str, lead: str) -> str:
@@ -87,11 +94,20 @@ class Composer:
         return self._answer(question, head, quotes, card.verdict, lead, card.id, amounts)
 
     def from_articles(
-        self, question: str, chosen: Sequence[Hit], terms: dict[str, float], form: str | None = None
+        self,
+        question: str,
+        chosen: Sequence[Hit],
+        terms: dict[str, float],
+        form: str | None = None,
+        agreed: str | None = None,
+        quoted: Mapping[tuple[str, str], Sequence[str]] | None = None,
     ) -> Answer:
         """A lead from the best article's key sentence, the verdict where it is settled, then the excerpts.
 
-        ``form``: the question's form (``knowledge.verdict.question_form``), worked out from it when not given.
+        ``form``: the question's form (``knowledge.verdict.question_form``), worked out from it when not given;
+        ``agreed``: a verdict the nearest situation cards agree on, which the articles then only support;
+        ``quoted``: per (document, article), other words that may be quoted (cards' quotes of it); the one that
+        shares most of the question's words is shown (on a tie, a card's quote before the key sentences).
         """
         form = form if form is not None else question_form(question)
         # Current law beside a superseded text always stays: such a text is never cited alone.
@@ -99,13 +115,17 @@ class Composer:
         quotes: list[_Quote] = []
         for number, hit in enumerate(chosen[: self.config.max_quotes]):
             text = full_text(self.parts(*hit.chunk.key) or [hit.chunk])
-            excerpt = key_sentences(text, terms, self.config.excerpt_chars, _DECISIVE)
+            found = key_sentences(text, terms, self.config.excerpt_chars, _DECISIVE)
+            # A card's quote was chosen by a reader; the key sentences only when they share more of the question.
+            excerpt = max(
+                [*(quoted or {}).get(hit.chunk.key, ()), found], key=lambda q: _shared(q, terms, question)
+            )
             if number and first_is_current and not any(len(t) >= 2 and t in excerpt for t in terms):
                 continue  # a further article that shares no word with the question only lengthens the reply
             quotes.append(_Quote(hit.chunk, excerpt, text, hit.score))
         top, top_text, excerpt = quotes[0].chunk, quotes[0].text, quotes[0].excerpt
         penalty_article = self.is_penalty(top)
-        verdict = verdict_from_article(form, excerpt, penalty_article, question)
+        verdict = agreed or verdict_from_article(form, excerpt, penalty_article, question)
         criminal = top.source.startswith("xingfa") or "刑" in top.title
         label = label_for(form, verdict, criminal)
         where = cite_label(top.title, top.article)

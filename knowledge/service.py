@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from knowledge.answer import Answerer
+from knowledge.answer import Answerer, in_field
 from knowledge.card_matcher import CardMatch, CardMatcher
 from knowledge.compose import Composer
 from knowledge.errors import EmptyQuestion, IndexNotReady, QuestionTooLong
@@ -124,6 +124,9 @@ class KnowledgeService:
                 if carded is not None:
                     return Explanation(carded, hits, decision, found, match)
         if not decision.answer:
+            agreed = self._agreed(question, form, retrieval, analysis.terms)
+            if agreed is not None:
+                return Explanation(agreed, hits, decision, found)
             return Explanation(
                 self.answerer.refuse(question, self._suggestions(retrieval)), hits, decision, found
             )
@@ -139,6 +142,36 @@ class KnowledgeService:
         chosen = chosen[: self.top_k]
         answer = self.composer.from_articles(question, chosen, analysis.terms, form)
         return Explanation(answer, hits, decision, found)
+
+    def _agreed(
+        self, question: str, form: str | None, retrieval: Retrieval, terms: dict[str, float]
+    ) -> Answer | None:
+        # The gate judges retrieval evidence, and everyday words ("下属想调个岗位，送来两万块钱，能收吗") can leave it
+        # weak. When the question speaks of the field and the nearest situations all give one verdict, that verdict
+        # is the answer, quoted from the articles those situations cite (ranked as retrieval ranked them).
+        if self.cards is None or not in_field(question):
+            return None
+        agreement = self.cards.consensus(retrieval.vector, form, question)
+        if agreement is None:
+            return None
+        quoted: dict[tuple[str, str], list[str]] = {}
+        for card in agreement.cards:
+            for citation in card.citations:
+                quoted.setdefault((citation.doc, citation.article), []).append(citation.quote)
+        keys = list(quoted)
+        rank = {h.chunk.key: n for n, h in enumerate(retrieval.hits)}
+        keys.sort(key=lambda key: rank.get(key, len(rank)))
+        ranked = {h.chunk.key: h for h in retrieval.hits}
+        chosen = [
+            hit
+            for key in keys
+            if (hit := ranked.get(key) or self.retriever.hit_for(key, 0.0, retrieval.signals)) is not None
+        ]
+        if not chosen:
+            return None
+        return self.composer.from_articles(
+            question, chosen[: self.top_k], terms, form, agreement.verdict, quoted
+        )
 
     def _suggestions(self, retrieval: Retrieval) -> list[str]:
         # The nearest situations, each by its first phrasing: questions the assistant answers well.

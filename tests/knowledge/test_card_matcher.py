@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -71,3 +72,26 @@ def test_phrasings_are_embedded_in_small_batches() -> None:
     assert sum(embedder.batches) == 270 and max(embedder.batches) <= EMBED_BATCH
     vector = HashingEmbedder().embed(["第7种情形的第3个问法能收吗"])[0]
     assert (found := matcher.match(vector, [], PERMISSION)) is not None and found.card.id == "c.7"
+
+
+def test_nearest_cards_that_all_agree_settle_a_verdict() -> None:
+    embed = HashingEmbedder().embed
+    agreeing = [card(f"gifts.{n}", "no", f"下属送来{n}能收吗") for n in ("礼金", "购物卡", "加油卡")]
+    question = "下属送来礼金购物卡加油卡能收吗"
+    vector = embed([question])[0]
+    matcher = CardMatcher(agreeing, HashingEmbedder())
+    cosines = matcher.scores(vector, PERMISSION)
+    matcher.config = replace(matcher.config, consensus_min=float(cosines.min()) - 0.01)
+    found = matcher.consensus(vector, PERMISSION, question)
+    assert found is not None and found.verdict == "no" and len(found.cards) == 3
+    # Not when one of the nearest says otherwise, nor when one is further than the floor.
+    split = CardMatcher([*agreeing[:2], card("gifts.yes", "yes", "下属送来加油卡能收吗")], HashingEmbedder())
+    split.config = matcher.config
+    assert split.consensus(vector, PERMISSION, question) is None
+    far = replace(matcher.config, consensus_min=float(cosines.min()) + 0.01)
+    matcher.config = far
+    assert matcher.consensus(vector, PERMISSION, question) is None
+    # A penalty or information answer is never carried by agreement alone.
+    penalties = CardMatcher([card(c.id, "penalty", *c.questions) for c in agreeing], HashingEmbedder())
+    penalties.config = replace(far, consensus_min=-1.0)
+    assert penalties.consensus(vector, PENALTY, question) is None

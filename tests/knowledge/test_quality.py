@@ -141,3 +141,14 @@ def test_a_looked_up_superseded_article_comes_first_with_current_law_beside_it(
     assert answer.citations[0].source == "xingzheng_jiguan_gongwuyuan_chufen_tiaoli_2007.md"
     assert answer.citations[0].article == "第二十条"
     assert answer.citations[0].note  # says it is partly superseded
+
+
+def test_an_everyday_question_the_gate_doubts_gets_the_verdict_its_nearest_situations_agree_on(
+    real_service: KnowledgeService,
+) -> None:
+    # No one card is sure, the retrieval evidence is weak (the gate alone refused it), but every nearby situation
+    # about money from a subordinate says 不可以, and the answer quotes the gift article, not the banquet words.
+    answer = real_service.ask("下属想调个岗位，送来两万块钱，能收吗")
+    assert not answer.refused and answer.verdict == "no" and answer.card is None
+    assert answer.lead.startswith("不可以。")
+    assert "礼金" in answer.lead
