@@ -34,12 +34,12 @@ from telegram.ext import ExtBot  # noqa: E402
 from bench.qa import machine  # noqa: E402
 from bot.ratelimit import PacedRateLimiter  # noqa: E402
 from bot.sender import TelegramSender  # noqa: E402
-from bot.services import build_engine  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from reminders.broadcast import Broadcaster, BroadcastReport  # noqa: E402
 from reminders.content import corpus_lookup, load_templates, render, template_for  # noqa: E402
 from reminders.store import ReminderStore  # noqa: E402
 from tests.fakebotapi import FakeBotAPI  # noqa: E402
+from wiring.factory import build_engine  # noqa: E402
+from wiring.settings import load_settings  # noqa: E402
 
 LIMIT = 30  # Telegram's overall limit, messages per second (and the PacedRateLimiter default)
 REMINDER_ID = "2026-national_day-main"

@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from bot.services import build_knowledge  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from knowledge.evaluation import evaluate, load_questions  # noqa: E402
+from wiring.factory import build_knowledge  # noqa: E402
+from wiring.settings import load_settings  # noqa: E402
 
 DEV = ROOT / "tests" / "knowledge" / "data" / "dev_questions.jsonl"
 HOLDOUT = ROOT / "bench" / "holdout_questions.jsonl"

@@ -61,8 +61,6 @@ from bot_latency import build_index, peak_rss_mb  # noqa: E402
 from qa import machine, percentile  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from bot.services import build_engine, build_reports  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from reports.crypto import generate_keypair, seal, seal_json  # noqa: E402
 from reports.keys import ReviewerPublicKey, load_public_keys, write_key_files  # noqa: E402
 from reports.model import Attachment, ReportDraft  # noqa: E402
@@ -70,6 +68,8 @@ from reports.receipt import ReceiptKeys, new_code, reply_keypair  # noqa: E402
 from reports.service import ReportService, china_today, pack_attachment  # noqa: E402
 from reports.store import ReportStore, StoredReport, new_report_id, reports_table  # noqa: E402
 from tests.fakebotapi import Call, FakeBotAPI  # noqa: E402
+from wiring.factory import build_engine, build_reports  # noqa: E402
+from wiring.settings import load_settings  # noqa: E402
 
 SUBJECT = "某市某局"
 DETAILS = "某局副局长在中秋节前收受下属单位送的购物卡两张，每张面值一千元，并安排公车接送家属。"

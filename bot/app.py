@@ -15,13 +15,12 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ExtBot
 
-from bot.chat import ChatService, ConversationMemory
+from assistant.chat import ChatService, ConversationMemory
+from assistant.notices import ReviewerNotices
+from assistant.scheduler import ReminderScheduler
 from bot.errors import MalformedToken, MissingToken
-from bot.notices import ReviewerNotices
 from bot.ratelimit import PacedRateLimiter
-from bot.scheduler import ReminderScheduler
 from bot.sender import TelegramSender
-from bot.settings import Settings
 from handlers import register, texts
 from handlers.report import ReportLimits
 from reminders.service import ReminderService
@@ -29,6 +28,7 @@ from reports.compaction import Compactor
 from reports.limits import DailyLimiter, FailureLimiter
 from reports.service import ReportService
 from reports.store import ReportStore
+from wiring.settings import Settings
 
 log = logging.getLogger("qingfeng.bot")
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
@@ -70,8 +70,8 @@ class BotServices:
 
 def build_bot_services(settings: Settings) -> BotServices:
     """Load the model and the index (building it if needed) and open the database."""
-    from bot.services import build_engine, build_knowledge, build_reminders, build_reports
     from knowledge.unanswered import UnansweredLog
+    from wiring.factory import build_engine, build_knowledge, build_reminders, build_reports
 
     knowledge = build_knowledge(settings)
     report = knowledge.ensure_ready()
@@ -133,7 +133,7 @@ def build_application(
         scheduler = application.bot_data.pop("scheduler", None)
         if scheduler is not None:
             await scheduler.stop()
-        # Pending reviewer notices are dropped: they exist only in memory (see bot/notices.py).
+        # Pending reviewer notices are dropped: they exist only in memory (see assistant/notices.py).
         notices = application.bot_data.pop("report_notices", None)
         if notices is not None:
             await notices.stop()

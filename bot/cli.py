@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from assistant.messages import describe
 from bot.cli_reminders import add_reminder_commands
 from bot.cli_reports import add_report_commands
 from bot.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
-from bot.messages import describe
-from bot.settings import Settings, load_settings
 from knowledge.errors import DocumentError, KnowledgeError
 from knowledge.index import IngestReport, tqdm_progress
 from knowledge.service import KnowledgeService
+from wiring.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     pass
@@ -39,7 +39,7 @@ def _quiet_libraries() -> None:
 
 
 def _service(settings: Settings) -> KnowledgeService:
-    from bot.services import build_knowledge
+    from wiring.factory import build_knowledge
 
     return build_knowledge(settings)
 
@@ -200,7 +200,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import require_token, run
     from bot.errors import BotError, TelegramUnreachable, TokenRejected
-    from bot.logs import configure_logging
+    from wiring.logs import configure_logging
 
     try:
         token = require_token(settings)
@@ -222,8 +222,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_unanswered(settings: Settings, args: argparse.Namespace) -> int:
     """List refused and 👎-rated questions, most frequent first."""
-    from bot.services import build_engine
     from knowledge.unanswered import UnansweredLog
+    from wiring.factory import build_engine
 
     engine = build_engine(settings)
     try:

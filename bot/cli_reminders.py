@@ -8,9 +8,9 @@ import datetime as dt
 import json
 import sys
 
+from assistant.messages import describe
 from bot.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
-from bot.messages import describe
-from bot.settings import Settings
+from wiring.settings import Settings
 
 
 def add_reminder_commands(sub: argparse._SubParsersAction) -> None:
@@ -113,11 +113,11 @@ def cmd_send_due(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import build_sending_bot, require_token
     from bot.errors import BotError, TelegramUnreachable, TokenRejected
-    from bot.logs import configure_logging
     from bot.sender import TelegramSender
-    from bot.services import build_engine, build_reminders
     from reminders.broadcast import BroadcastReport
     from reminders.errors import ReminderError
+    from wiring.factory import build_engine, build_reminders
+    from wiring.logs import configure_logging
 
     try:
         now = _moment(args.now)

@@ -11,9 +11,9 @@ import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.messages import describe
 from bot.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
-from bot.messages import describe
-from bot.settings import Settings
+from wiring.settings import Settings
 
 if TYPE_CHECKING:
     from reports.review import Reviewer
@@ -118,13 +118,13 @@ def _size(n: int) -> str:
 def _reports_keygen(settings: Settings, args: argparse.Namespace) -> int:
     import unicodedata
 
-    from bot.services import reviewers_dir
-    from reports.errors import KeyFileError
+    from reports.errors import KeyFileError, KeyProblem
     from reports.keys import PASSPHRASE_MIN, write_key_files
+    from wiring.factory import reviewers_dir
 
     out = Path(args.out).expanduser().resolve()
     if out.exists():  # before asking for a passphrase that would be typed in vain
-        raise KeyFileError(f"key file exists: {out}")
+        raise KeyFileError(KeyProblem.EXISTS, out)
     passphrase = _reviewer_passphrase(confirm=True)
     if passphrase is None:
         return EXIT_USAGE
@@ -146,8 +146,8 @@ def _reports_keygen(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _reports_key_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services import reviewers_dir
     from reports.keys import upgrade_key_file
+    from wiring.factory import reviewers_dir
 
     passphrase = _reviewer_passphrase()
     if passphrase is None:
@@ -312,9 +312,9 @@ def _warn_if_readable_by_others(path: Path) -> None:
 
 def cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
     """Reviewer tools for anonymous reports: key generation, list, show, reply, status, export, purge."""
-    from bot.services import build_engine, build_reviewer
     from reports.errors import DecryptionFailed, ReportError
     from reports.keys import load_reviewer_key
+    from wiring.factory import build_engine, build_reviewer
 
     actions = {
         "list": _reports_list,

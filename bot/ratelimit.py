@@ -12,41 +12,13 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from telegram.ext import AIORateLimiter
 
+from handlers.lanes import NO_RETRY, PRIORITY, NoRetryLane, PriorityLane
+
+__all__ = ["NO_RETRY", "PRIORITY", "PacedRateLimiter", "PriorityLimiter"]
+
 # Set while a PRIORITY request waits for the overall limiter (a context variable follows the task).
 _PRIORITY_REQUEST: contextvars.ContextVar[bool] = contextvars.ContextVar("qingfeng_priority", default=False)
 _AHEAD = 1 << 62  # priority waiters sort before every ordinary one in the limiter's heap
-
-
-class _NoRetry(int):
-    """Zero retries, but truthy: ExtBot silently drops a falsy ``rate_limit_args`` (``if not ...``)."""
-
-    def __bool__(self) -> bool:
-        """Always true, so ExtBot hands the value on to the limiter."""
-        return True
-
-    def __repr__(self) -> str:
-        """Name it in PTB's debug log."""
-        return "NO_RETRY"
-
-
-# Passed as ``rate_limit_args``: pace the request but hand a RetryAfter straight back to the caller.
-# A plain 0 would be dropped by ExtBot and reach the limiter as None, i.e. PTB's retry, which on every 429
-# pauses all chats for retry_after and then lets the requests paced meanwhile out in one burst (found by
-# bench/broadcast.py). A plain AIORateLimiter reads it as max_retries=0.
-NO_RETRY: int = _NoRetry(0)
-
-
-class _Priority(int):
-    """PTB's usual retries (3), marked so the limiter lets the request skip the queue."""
-
-    def __repr__(self) -> str:
-        """Name it in PTB's debug log."""
-        return "PRIORITY"
-
-
-# Passed as ``rate_limit_args`` for the few messages a user is waiting on while the bot is busy (a report's
-# receipt): they still count against 30 messages/s, but go before queued prompts and broadcasts.
-PRIORITY: int = _Priority(3)
 
 
 class PriorityLimiter(AsyncLimiter):
@@ -101,13 +73,13 @@ class PacedRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> Any:
         """Pace the request; retry on flood control unless the caller asked for ``NO_RETRY``."""
-        if isinstance(rate_limit_args, _Priority):
+        if isinstance(rate_limit_args, PriorityLane):
             token = _PRIORITY_REQUEST.set(True)
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
             finally:
                 _PRIORITY_REQUEST.reset(token)
-        if not isinstance(rate_limit_args, _NoRetry):
+        if not isinstance(rate_limit_args, NoRetryLane):
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         chat_id = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):

@@ -8,7 +8,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import ExtBot
 
-from bot.ratelimit import NO_RETRY
+from handlers.lanes import NO_RETRY
 from reminders.broadcast import ChatGone, ChatMoved, RetryLater
 
 _GONE = ("chat not found", "bot was kicked", "not enough rights", "have no rights", "user is deactivated")

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.messages import GENERIC
+from assistant.messages import GENERIC
 
 log = logging.getLogger("qingfeng.handlers")
 

@@ -9,15 +9,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Messag
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.errors import BotError
-from bot.messages import describe
+from assistant.errors import AssistantError
+from assistant.messages import describe
 from handlers import texts
 from handlers.render import answer_html, article_html
 from handlers.report import recently_in_flow, take_expired_notice
 from knowledge.errors import KnowledgeError
 
 if TYPE_CHECKING:  # the service is only looked up at run time; handlers stay free of heavy imports
-    from bot.chat import ChatService
+    from assistant.chat import ChatService
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u0400-\u04ff]")  # a question in another language
@@ -210,7 +210,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 await query.edit_message_reply_markup(_without_rating(query.message.reply_markup))
         else:
             await query.answer()
-    except (BotError, ValueError) as error:
+    except (AssistantError, ValueError) as error:
         await query.answer(describe(error), show_alert=True)
 
 

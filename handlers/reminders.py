@@ -13,18 +13,18 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.messages import describe
+from assistant.messages import describe
 from handlers import texts
 from reminders.errors import ReminderError
 
 if TYPE_CHECKING:  # services are looked up at run time; handlers stay free of SQL and scheduler imports
     from telegram import Bot
 
-    from bot.scheduler import ReminderScheduler
-    from bot.settings import Settings
+    from assistant.scheduler import ReminderScheduler
     from reminders.broadcast import Broadcaster, BroadcastReport
     from reminders.planner import PlannedReminder
     from reminders.service import ReminderService
+    from wiring.settings import Settings
 
 log = logging.getLogger("qingfeng.handlers")
 

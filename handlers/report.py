@@ -48,9 +48,9 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.messages import describe
-from bot.ratelimit import PRIORITY
+from assistant.messages import describe
 from handlers import texts
+from handlers.lanes import PRIORITY
 from handlers.render import pack
 from reports.attachments import SUPPORTED_DESCRIPTION, sanitize
 from reports.errors import (
@@ -78,10 +78,10 @@ from reports.model import (
 from reports.receipt import find_code
 
 if TYPE_CHECKING:  # services are looked up at run time
-    from bot.notices import ReviewerNotices
-    from bot.settings import Settings
+    from assistant.notices import ReviewerNotices
     from reports.limits import DailyLimiter, FailureLimiter
     from reports.service import ReportService
+    from wiring.settings import Settings
 
 log = logging.getLogger("qingfeng.reports")
 

@@ -1,4 +1,4 @@
-"""Fixed Chinese texts of the bot (errors are worded in ``bot.messages``)."""
+"""Fixed Chinese texts of the bot (errors are worded in ``assistant.messages``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Errors raised by the knowledge package; ``bot.messages`` turns them into Chinese text."""
+"""Errors raised by the knowledge package; each says itself in Chinese (``knowledge/messages.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,13 @@ from pathlib import Path
 
 class KnowledgeError(Exception):
     """Base class for every error of the knowledge package."""
+
+    @property
+    def user_message(self) -> str:
+        """This error in Chinese, for the person who met it."""
+        from knowledge.messages import describe  # the texts import these classes
+
+        return describe(self)
 
 
 class DocumentError(KnowledgeError):

@@ -1,10 +1,19 @@
-"""Errors of the anonymous report store; bot/messages.py turns them into Chinese."""
+"""Errors of the anonymous report store; each says itself in Chinese (``reports/messages.py``)."""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 
 class ReportError(Exception):
     """Base class of everything the reports package raises on purpose."""
+
+    @property
+    def user_message(self) -> str:
+        """This error in Chinese, for the reporter or reviewer who met it."""
+        from reports.messages import describe  # the texts import these classes
+
+        return describe(self)
 
 
 class InvalidReport(ReportError):
@@ -45,8 +54,24 @@ class NoReviewerKeys(ReportError):
     """No reviewer public key is configured, so a report could not be encrypted to anyone."""
 
 
+class KeyProblem(StrEnum):
+    """What is wrong with a key file (or the receipt secret)."""
+
+    WRONG_PASSPHRASE = "wrong passphrase"
+    MISSING = "missing key file"
+    MALFORMED = "malformed key file"
+    EXISTS = "key file exists"
+    BAD_PUBLIC_KEY = "malformed public key file"
+    BAD_SECRET = "malformed server secret"
+
+
 class KeyFileError(ReportError):
-    """A reviewer key file is missing, malformed, or the passphrase is wrong."""
+    """A reviewer key file is missing or malformed, the passphrase is wrong, or a new key would overwrite one."""
+
+    def __init__(self, problem: KeyProblem, path: object = None) -> None:
+        super().__init__(f"{problem}: {path}" if path is not None else str(problem))
+        self.problem = problem
+        self.path = path  # the file, when naming it helps (never for the reviewer's own passphrase)
 
 
 class ReviewerKeyRefused(ReportError):

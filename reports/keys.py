@@ -38,7 +38,7 @@ from nacl.public import PrivateKey
 from nacl.secret import SecretBox
 
 from reports.crypto import KEY_BYTES, fingerprint, generate_keypair
-from reports.errors import KeyFileError
+from reports.errors import KeyFileError, KeyProblem
 from reports.signing import generate_signing_seed, verify_key_of
 
 FORMAT = "qingfeng-reviewer-key"
@@ -48,9 +48,9 @@ RETIRED = "retired"  # reviewers/retired/*.pub: no new reports sealed to them, e
 OPSLIMIT = argon2id.OPSLIMIT_MODERATE
 MEMLIMIT = argon2id.MEMLIMIT_MODERATE
 PASSPHRASE_MIN = 8
-WRONG_PASSPHRASE = "wrong passphrase"
-MALFORMED = "malformed key file"
-MISSING = "missing key file"
+WRONG_PASSPHRASE = KeyProblem.WRONG_PASSPHRASE
+MALFORMED = KeyProblem.MALFORMED
+MISSING = KeyProblem.MISSING
 _MAX_KEY_FILE = 64 * 1024  # a real key file is ~400 bytes; refuse to parse anything huge
 
 
@@ -139,20 +139,20 @@ def unlock_reviewer_key(data: bytes, passphrase: str) -> ReviewerKey:
         )
         secret = SecretBox(box_key).decrypt(fields["ciphertext"], fields["nonce"])
     except nacl.exceptions.CryptoError:
-        raise KeyFileError(WRONG_PASSPHRASE) from None
+        raise KeyFileError(KeyProblem.WRONG_PASSPHRASE) from None
     private_key, signing_seed = secret[:KEY_BYTES], secret[KEY_BYTES:] or None
     # The MAC proves the passphrase; the public key checks catch a file whose fields were mixed up.
     if bytes(PrivateKey(private_key).public_key) != fields["public_key"]:
-        raise KeyFileError(MALFORMED)
+        raise KeyFileError(KeyProblem.MALFORMED)
     if signing_seed is not None and verify_key_of(signing_seed) != fields["verify_key"]:
-        raise KeyFileError(MALFORMED)
+        raise KeyFileError(KeyProblem.MALFORMED)
     return ReviewerKey(private_key, fields["public_key"], signing_seed)
 
 
 def write_key_files(private_path: Path, public_dir: Path, passphrase: str) -> tuple[Path, str]:
     """Create a reviewer key pair: the protected private key (0600) and ``public_dir/<fingerprint>.pub``."""
     if private_path.exists():  # fail before the slow KDF; O_EXCL below closes the race
-        raise KeyFileError(f"key file exists: {private_path}")
+        raise KeyFileError(KeyProblem.EXISTS, private_path)
     private_key, public_key = generate_keypair()
     signing_seed = generate_signing_seed()
     content = protect_private_key(private_key, passphrase, signing_seed)
@@ -222,7 +222,7 @@ def _read_public_file(path: Path, retired: bool = False) -> ReviewerPublicKey:
         if any(len(key) != KEY_BYTES for key in keys):
             raise ValueError
     except (OSError, UnicodeDecodeError, ValueError, binascii.Error):
-        raise KeyFileError(f"malformed public key file: {path.name}") from None
+        raise KeyFileError(KeyProblem.BAD_PUBLIC_KEY, path.name) from None
     return ReviewerPublicKey(keys[0], keys[1] if len(keys) == 2 else None, retired)
 
 
@@ -231,9 +231,9 @@ def load_reviewer_key(path: Path, passphrase: str) -> ReviewerKey:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise KeyFileError(MISSING) from None
+        raise KeyFileError(KeyProblem.MISSING) from None
     except OSError:
-        raise KeyFileError(MALFORMED) from None
+        raise KeyFileError(KeyProblem.MALFORMED) from None
     return unlock_reviewer_key(data, passphrase)
 
 
@@ -273,7 +273,7 @@ def _parse_key_file(data: bytes) -> dict[str, Any]:
             "verify_key": _unb64(doc["verify_key"], KEY_BYTES) if version == 2 else None,
         }
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, binascii.Error):
-        raise KeyFileError(MALFORMED) from None
+        raise KeyFileError(KeyProblem.MALFORMED) from None
     return fields
 
 
@@ -291,7 +291,7 @@ def _write_new(path: Path, content: bytes, mode: int) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
-        raise KeyFileError(f"key file exists: {path}") from None
+        raise KeyFileError(KeyProblem.EXISTS, path) from None
     try:
         os.fchmod(fd, mode)
         view = memoryview(content)

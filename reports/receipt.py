@@ -23,7 +23,7 @@ import unicodedata
 from pathlib import Path
 
 from reports.crypto import generate_keypair, open_secret_box, secret_box
-from reports.errors import BadReceipt, DecryptionFailed, KeyFileError
+from reports.errors import BadReceipt, DecryptionFailed, KeyFileError, KeyProblem
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_SYMBOLS = 20  # 20 × log2(32) = 100 bits
@@ -159,11 +159,11 @@ def _read_secret(path: Path) -> bytes:
     except FileNotFoundError:
         raise
     except OSError:
-        raise KeyFileError(f"unreadable server secret: {path}") from None
+        raise KeyFileError(KeyProblem.BAD_SECRET, path) from None
     try:
         secret = bytes.fromhex(data.decode("ascii").strip())
     except (UnicodeDecodeError, ValueError):
-        raise KeyFileError(f"malformed server secret: {path}") from None
+        raise KeyFileError(KeyProblem.BAD_SECRET, path) from None
     if len(secret) < SECRET_BYTES:
-        raise KeyFileError(f"malformed server secret: {path}")
+        raise KeyFileError(KeyProblem.BAD_SECRET, path)
     return secret

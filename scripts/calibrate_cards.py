@@ -27,11 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bot.services import build_knowledge  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from knowledge.card_matcher import CardMatcher, MatchConfig  # noqa: E402
 from knowledge.cards import load_cards  # noqa: E402
 from knowledge.verdict import question_form  # noqa: E402
+from wiring.factory import build_knowledge  # noqa: E402
+from wiring.settings import load_settings  # noqa: E402
 
 DEV = ROOT / "tests" / "knowledge" / "data" / "dev_questions.jsonl"
 OUT_OF_SCOPE = ROOT / "knowledge" / "data" / "out_of_scope"

@@ -26,14 +26,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 
-from bot.services import build_knowledge  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from knowledge.evaluation import load_questions  # noqa: E402
 from knowledge.features import FEATURES, candidates, feature_rows  # noqa: E402
 from knowledge.gate import EVIDENCE, evidence  # noqa: E402
 from knowledge.ranker import FusedRanker  # noqa: E402
 from knowledge.retriever import HybridRetriever, Retrieval  # noqa: E402
 from knowledge.tokenizer import normalize  # noqa: E402
+from wiring.factory import build_knowledge  # noqa: E402
+from wiring.settings import load_settings  # noqa: E402
 
 DATA = ROOT / "knowledge" / "data"
 OUT_OF_SCOPE = DATA / "out_of_scope"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import build_knowledge
-from bot.settings import load_settings
 from knowledge.service import KnowledgeService
+from wiring.factory import build_knowledge
+from wiring.settings import load_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

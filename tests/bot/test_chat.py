@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from bot.chat import ChatService, ConversationMemory, Topic
-from bot.errors import AnswerExpired
-from bot.services import build_knowledge
-from bot.settings import load_settings
+from assistant.chat import ChatService, ConversationMemory, Topic
+from assistant.errors import AnswerExpired
 from knowledge.model import Answer, Citation
 from knowledge.service import KnowledgeService
 from knowledge.unanswered import UnansweredLog
 from tests.fakes import HashingEmbedder, KnownWordsGate, MemoryStore
+from wiring.factory import build_knowledge
+from wiring.settings import load_settings
 
 DAY = dt.date(2026, 11, 27)
 

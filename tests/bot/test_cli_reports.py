@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import build_engine, build_reports
-from bot.settings import load_settings
 from reports.model import Attachment, ReportDraft
 from tests.bot.test_cli import run as run_qingfeng
+from wiring.factory import build_engine, build_reports
+from wiring.settings import load_settings
 
 PASSPHRASE = "清风 test passphrase 2026"
 DETAILS = "某科长在中秋节前收受管理对象的购物卡两张，每张一千元。"

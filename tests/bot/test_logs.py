@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import REDACTED, RedactSecrets, configure_logging
+from wiring.logs import REDACTED, RedactSecrets, configure_logging
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 

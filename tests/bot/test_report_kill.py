@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import build_engine, build_reports
-from bot.settings import load_settings
 from knowledge.service import KnowledgeService
 from reports.keys import write_key_files
 from tests.bot.report_driver import CODE_RE, Reporter, buttons
 from tests.bot.test_telegram_e2e import start_bot, stop_bot
 from tests.fakebotapi import Call, FakeBotAPI
+from wiring.factory import build_engine, build_reports
+from wiring.settings import load_settings
 
 pytestmark = pytest.mark.slow
 

@@ -13,11 +13,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from telegram.ext import ExtBot
 
+from assistant.scheduler import JOB_PREFIX, PURGE_JOB, REPLAN_JOB, ReminderScheduler, purge_reports
 from bot.ratelimit import PacedRateLimiter
-from bot.scheduler import JOB_PREFIX, PURGE_JOB, REPLAN_JOB, ReminderScheduler, purge_reports
 from bot.sender import TelegramSender
-from bot.services import build_reminders
-from bot.settings import load_settings
 from reminders.content import ArticleLookup, corpus_lookup
 from reminders.planner import CHINA
 from reminders.service import ReminderService
@@ -28,6 +26,8 @@ from reports.service import ReportService
 from reports.store import ReportStore
 from tests.fakebotapi import FakeBotAPI
 from tests.reports.conftest import listing, new_reviewer_key
+from wiring.factory import build_reminders
+from wiring.settings import load_settings
 
 CHATS = [-1001, -1002, -1003, 4242]
 
@@ -125,7 +125,7 @@ async def settle(scheduler: ReminderScheduler) -> None:
     """Wait for background broadcasts started by the scheduler."""
     for _ in range(200):
         await asyncio.sleep(0.05)
-        from bot import scheduler as module
+        from assistant import scheduler as module
 
         runtime = module._runtime
         if runtime is not None and not runtime.tasks and not scheduler._spawned:
@@ -140,7 +140,7 @@ async def test_jobs_are_stored_by_name_with_stable_ids_and_never_duplicated(
         first = job_ids(engine)
         job = scheduler.scheduler.get_job(JOB_PREFIX + "2026-national_day-main")
         assert job is not None
-        assert job.func_ref == "bot.scheduler:run_reminder"
+        assert job.func_ref == "assistant.scheduler:run_reminder"
         assert job.args == ("2026-national_day-main",)
         assert job.next_run_time == at("2026-09-28T09:00")
     async with Run(server, service, engine):
@@ -214,7 +214,7 @@ async def test_a_stored_job_fires_at_its_time_and_broadcasts_by_name(
         service.subscribe(chat, f"chat {chat}")
     async with Run(server, service, engine, run_jobs=True) as scheduler:
         job = next(j for j in scheduler.scheduler.get_jobs() if "换届" in j.name)
-        assert job.func_ref == "bot.scheduler:run_reminder"
+        assert job.func_ref == "assistant.scheduler:run_reminder"
         for _ in range(200):
             if sum("换届纪律提醒" in (c.text or "") for c in server.sent_messages()) >= len(CHATS):
                 break
@@ -273,7 +273,7 @@ async def test_closed_reports_are_purged_by_the_daily_job(
     service = service_at(engine, lookup, at("2026-11-27T10:00"), tmp_path)
     async with Run(server, service, engine, reports=reports, retention_days=30) as scheduler:
         job = scheduler.scheduler.get_job(PURGE_JOB)
-        assert job is not None and job.func_ref == "bot.scheduler:purge_reports" and job.args == (30,)
+        assert job is not None and job.func_ref == "assistant.scheduler:purge_reports" and job.args == (30,)
         today[0] = dt.date(2026, 2, 3)  # 29 days after closing: kept
         await purge_reports(30)
         assert len(reviewer.list()) == 1

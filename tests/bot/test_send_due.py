@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from bot.settings import load_settings
 from reminders.store import ReminderStore
 from tests.bot.test_cli import run
 from tests.fakebotapi import FakeBotAPI
+from wiring.settings import load_settings
 
 DUE = "2026-09-28T09:00"  # the 2026 国庆 main reminder
 REMINDER = "2026-national_day-main"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from bot.messages import describe
-from bot.settings import Settings, load_settings
+from assistant.messages import describe
+from wiring.settings import Settings, load_settings
 
 
 def test_defaults_from_a_plain_dict(tmp_path: Path) -> None:

@@ -11,15 +11,15 @@ from typing import Any
 
 from telegram.ext import Application
 
+from assistant.chat import ChatService, ConversationMemory
 from bot.app import BotServices, ServicesFactory, build_application
-from bot.chat import ChatService, ConversationMemory
-from bot.services import build_engine, build_knowledge, build_reminders, build_reports
-from bot.settings import Settings
 from knowledge.unanswered import UnansweredLog
 from reminders.content import ArticleLookup, corpus_lookup
 from reminders.service import Clock
 from tests.fakebotapi import Call, FakeBotAPI
 from tests.fakes import HashingEmbedder, MemoryStore
+from wiring.factory import build_engine, build_knowledge, build_reminders, build_reports
+from wiring.settings import Settings
 
 
 @functools.cache

@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
-from bot import scheduler as reminder_scheduler
-from bot.messages import GENERIC, describe
-from bot.settings import load_settings
+from assistant.messages import GENERIC, describe
+from assistant import scheduler as reminder_scheduler
 from handlers import texts
 from handlers.reminders import dates_text, summary_text, upcoming_html, when_text
 from reminders.broadcast import BroadcastReport
@@ -29,6 +28,7 @@ from reminders.planner import CHINA, PlannedReminder
 from reminders.service import ReminderService
 from tests.fakebotapi import FakeBotAPI
 from tests.handlers.harness import Driver, fake_services, running_app
+from wiring.settings import load_settings
 
 NOW = dt.datetime(2026, 9, 20, 10, 0, tzinfo=CHINA)
 ADMIN = 4242  # a bot admin (QINGFENG_TELEGRAM_ADMINS)

@@ -28,11 +28,8 @@ from PIL import ExifTags, Image
 from pydantic import ValidationError
 from pypdf import PdfReader
 
-from bot.logs import CHAT_CONTENT_LOGGERS, configure_logging
-from bot.messages import describe
-from bot.notices import ReviewerNotices, notice_text
-from bot.services import reviewers_dir
-from bot.settings import load_settings
+from assistant.messages import describe
+from assistant.notices import ReviewerNotices, notice_text
 from handlers import texts
 from handlers.report import Draft, summary_html
 from knowledge.errors import IndexNotReady
@@ -44,6 +41,9 @@ from tests.fakebotapi import DEFAULT_FIRST_NAME, FakeBotAPI
 from tests.handlers.harness import Driver, Reply, fake_services, running_app
 from tests.reports import samples
 from tests.reports.conftest import listing, new_reviewer_key
+from wiring.factory import reviewers_dir
+from wiring.logs import CHAT_CONTENT_LOGGERS, configure_logging
+from wiring.settings import load_settings
 
 DETAILS = "某局副局长在中秋节前收受下属单位送的购物卡两张，每张面值一千元。"
 SUBJECT = "某市某局"

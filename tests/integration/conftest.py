@@ -32,8 +32,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from bot.services import build_engine
-from bot.settings import Settings, load_settings
+from wiring.factory import build_engine
+from wiring.settings import Settings, load_settings
 
 URL_ENV = "QINGFENG_TEST_POSTGRES_URL"
 BIN_ENV = "QINGFENG_TEST_PG_BIN"
@@ -273,7 +273,7 @@ def pg_settings(tmp_path: Path, pg_url: str) -> Settings:
 
 @pytest.fixture
 def pg_engine(pg_settings: Settings) -> Iterator[Engine]:
-    """The engine the bot builds from those settings (bot.services.build_engine)."""
+    """The engine the bot builds from those settings (wiring.factory.build_engine)."""
     engine = build_engine(pg_settings)
     assert engine.dialect.name == "postgresql"
     yield engine

@@ -25,9 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Connection, Engine, create_engine, func, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from bot.scheduler import JOB_PREFIX, ReminderScheduler, sync_jobs
-from bot.services import build_engine, build_reminders, build_reports, build_reviewer, reviewers_dir
-from bot.settings import Settings, load_settings
+from assistant.scheduler import JOB_PREFIX, ReminderScheduler, sync_jobs
 from knowledge.unanswered import UnansweredLog
 from reminders.broadcast import Broadcaster, ChatGone, ChatMoved, RetryLater
 from reminders.content import ArticleLookup
@@ -55,6 +53,8 @@ from tests.reports import test_review as review_tests
 from tests.reports import test_service as service_tests
 from tests.reports import test_store as report_store_tests
 from tests.reports.conftest import DAY, Days, ReportKit, new_reviewer_key
+from wiring.factory import build_engine, build_reminders, build_reports, build_reviewer, reviewers_dir
+from wiring.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"reports", "report_entries", "report_attachments", "report_audit"}
@@ -566,7 +566,7 @@ async def test_sync_jobs_keeps_the_plan_in_the_postgresql_job_store(
         jobs = {job.id: job for job in reader.get_all_jobs()}
         assert set(jobs) == set(later.scheduled)
         job = jobs[JOB_PREFIX + "2027-new_year-main"]
-        assert job.func_ref == "bot.scheduler:run_reminder" and job.next_run_time.year == 2026
+        assert job.func_ref == "assistant.scheduler:run_reminder" and job.next_run_time.year == 2026
     finally:
         other.dispose()
 
@@ -597,7 +597,7 @@ async def test_scheduler_catches_up_once_with_a_fake_sender(
 
 def test_report_service_built_like_the_bot(pg_settings: Settings, pg_engine: Engine) -> None:
     # Reviewer keys from the data dir's reviewers folder, the receipt secret from the data dir, the tables
-    # in PostgreSQL: bot.services wires them exactly as the running bot does.
+    # in PostgreSQL: wiring.factory wires them exactly as the running bot does.
     private_path = pg_settings.data_dir / "reviewer.key"
     write_key_files(private_path, reviewers_dir(pg_settings), "correct horse battery staple")
     key = load_reviewer_key(private_path, "correct horse battery staple")

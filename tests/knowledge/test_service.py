@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import build_knowledge
-from bot.settings import load_settings
 from knowledge.compose import with_label
 from knowledge.errors import EmptyQuestion, QuestionTooLong
 from knowledge.lc import QingfengRetriever
 from knowledge.model import Hit
 from knowledge.service import KnowledgeService
 from tests.fakes import HashingEmbedder, KnownWordsGate, MemoryStore
+from wiring.factory import build_knowledge
+from wiring.settings import load_settings
 
 # Hashing vectors have no meaning: the trained gate (calibrated for m3e) does not apply.
 FAKE_GATE = KnownWordsGate()

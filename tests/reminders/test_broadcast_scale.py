@@ -18,11 +18,11 @@ from telegram.ext import ExtBot
 
 from bot.ratelimit import PacedRateLimiter
 from bot.sender import TelegramSender
-from bot.services import build_engine
-from bot.settings import load_settings
 from reminders.broadcast import Broadcaster
 from reminders.store import ReminderStore
 from tests.fakebotapi import FakeBotAPI
+from wiring.factory import build_engine
+from wiring.settings import load_settings
 
 DAY = dt.date(2026, 9, 28)
 REMINDER = "2026-national_day-main"

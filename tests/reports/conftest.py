@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.services import build_engine
-from bot.settings import load_settings
 from reports.crypto import generate_keypair
 from reports.keys import ReviewerKey, ReviewerPublicKey
 from reports.receipt import ReceiptKeys
@@ -19,6 +17,8 @@ from reports.review import Reviewer
 from reports.service import ReportService
 from reports.signing import generate_signing_seed
 from reports.store import ReportStore
+from wiring.factory import build_engine
+from wiring.settings import load_settings
 
 SECRET = bytes(range(32))
 DAY = dt.date(2026, 9, 1)

@@ -15,7 +15,7 @@ from PIL import Image, ImageChops, ImageOps, ImageStat
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 
-from bot.messages import describe
+from assistant.messages import describe
 from reports import attachments
 from reports.attachments import (
     DOCX,

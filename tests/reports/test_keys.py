@@ -10,11 +10,8 @@ from pathlib import Path
 import pytest
 
 from reports.crypto import fingerprint, generate_keypair, open_sealed, seal
-from reports.errors import KeyFileError
+from reports.errors import KeyFileError, KeyProblem
 from reports.keys import (
-    MALFORMED,
-    MISSING,
-    WRONG_PASSPHRASE,
     ReviewerPublicKey,
     load_private_key,
     load_public_keys,
@@ -68,7 +65,7 @@ def test_the_right_passphrase_opens_reports_sealed_to_the_public_key(
 
 
 def test_a_wrong_passphrase_is_refused(generated: tuple[Path, Path, Path, str]) -> None:
-    with pytest.raises(KeyFileError, match=WRONG_PASSPHRASE):
+    with pytest.raises(KeyFileError, match=KeyProblem.WRONG_PASSPHRASE):
         load_private_key(generated[0], PASSPHRASE + " ")
 
 
@@ -106,9 +103,9 @@ def test_malformed_key_files_are_refused_without_running_the_kdf(
     ]:
         variants.append(json.dumps({**good, field: value}).encode())
     for data in variants:
-        with pytest.raises(KeyFileError, match=MALFORMED):
+        with pytest.raises(KeyFileError, match=KeyProblem.MALFORMED):
             unlock_private_key(data, PASSPHRASE)
-    with pytest.raises(KeyFileError, match=MISSING):
+    with pytest.raises(KeyFileError, match=KeyProblem.MISSING):
         load_private_key(tmp_path / "absent.key", PASSPHRASE)
 
 

@@ -10,8 +10,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from bot.services import build_engine
-from bot.settings import load_settings
 from reminders.store import ReminderStore
 from reports.errors import StatusChangeRefused, UnknownReport
 from reports.store import (
@@ -26,6 +24,8 @@ from reports.store import (
     upgrade,
 )
 from tests.reports.conftest import DAY, ReportKit
+from wiring.factory import build_engine
+from wiring.settings import load_settings
 
 TABLES = {"reports", "report_entries", "report_attachments", "report_audit"}
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.settings import Settings
 from knowledge.answer import Answerer
 from knowledge.card_matcher import CardMatcher
 from knowledge.cards import load_cards
@@ -33,6 +32,7 @@ from reports.receipt import ReceiptKeys, load_or_create_secret
 from reports.review import Reviewer
 from reports.service import DayClock, ReportService, china_today
 from reports.store import ReportStore
+from wiring.settings import Settings
 
 
 def library_folders(settings: Settings) -> list[Path]:

@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.errors import AnswerExpired
+from assistant.errors import AnswerExpired
 from knowledge.answer import full_text
 from knowledge.followup import is_followup
 from knowledge.model import Answer, Citation

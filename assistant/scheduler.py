@@ -1,6 +1,6 @@
 """Schedules reminder broadcasts with APScheduler; jobs live in a SQLAlchemy job store beside the data.
 
-Jobs name their function by text (``bot.scheduler:run_reminder``) and carry only the reminder id, so the
+Jobs name their function by text (``assistant.scheduler:run_reminder``) and carry only the reminder id, so the
 store holds no objects. At start-up the plan is rebuilt under stable job ids (``reminder:<id>``, replaced,
 never duplicated), jobs no longer in the plan are removed, and reminders missed while the bot was down are
 sent if their holiday has not begun. The delivery log makes every send exactly-once per chat.
@@ -27,10 +27,10 @@ log = logging.getLogger("qingfeng.scheduler")
 
 JOB_PREFIX = "reminder:"
 REPLAN_JOB = "replan"
-RUN_REMINDER = "bot.scheduler:run_reminder"
-REPLAN = "bot.scheduler:replan"
+RUN_REMINDER = "assistant.scheduler:run_reminder"
+REPLAN = "assistant.scheduler:replan"
 PURGE_JOB = "purge-reports"
-PURGE = "bot.scheduler:purge_reports"
+PURGE = "assistant.scheduler:purge_reports"
 
 EARLY = dt.timedelta(minutes=5)  # how early a job may fire (clock skew) and still send
 Notify = Callable[[str], Awaitable[None]]

@@ -1,0 +1,1 @@
+"""Services every channel shares, Telegram-free: conversations, reviewer notices, scheduled jobs, error texts."""

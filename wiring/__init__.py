@@ -1,0 +1,1 @@
+"""The wiring: settings, and the one factory that builds every service from them."""
