@@ -8,12 +8,13 @@ import re
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ExtBot
+from telegram.ext import Application, ContextTypes, ExtBot
 
 from assistant.chat import ChatService, ConversationMemory
 from assistant.notices import ReviewerNotices
@@ -22,7 +23,7 @@ from bot.errors import MalformedToken, MissingToken
 from bot.ratelimit import PacedRateLimiter
 from bot.sender import TelegramSender
 from handlers import register, texts
-from handlers.report import ReportLimits
+from handlers.context import BotData, Context, HandlerConfig, ReportLimits, Running
 from reminders.service import ReminderService
 from reports.compaction import Compactor
 from reports.limits import DailyLimiter, FailureLimiter
@@ -58,7 +59,6 @@ class BotServices:
     reports: ReportService | None = None
     # Rebuilds the database file after reporters write, so its layout shows no arrival order.
     compactor: Compactor | None = None
-    extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
         """Finish running questions, rebuild the file if reports were written, release threads and connections."""
@@ -100,19 +100,31 @@ def build_bot_services(settings: Settings) -> BotServices:
 
 
 ServicesFactory = Callable[[Settings], BotServices]
+QingfengApp = Application[ExtBot[int], Context, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+
+def handler_config(settings: Settings) -> HandlerConfig:
+    """The settings the handlers act on."""
+    return HandlerConfig(
+        admins=frozenset(settings.telegram_admins),
+        draft_minutes=settings.reports_draft_minutes,
+        reports_per_day=settings.reports_per_day,
+        delete_messages=settings.reports_delete_messages,
+    )
 
 
 def build_application(
     settings: Settings, services_factory: ServicesFactory = build_bot_services
-) -> Application:
+) -> QingfengApp:
     """The python-telegram-bot application with Qingfeng's handlers; services start in post_init."""
     token = require_token(settings)
+    # Built with the services in post_init, closed in post_shutdown (the scheduler and notices in post_stop).
+    lifecycle: list[BotServices] = []
 
-    async def post_init(application: Application) -> None:
+    async def post_init(application: QingfengApp) -> None:
         # Loading the model takes seconds: do it off the loop, once, before the first update.
         services = await asyncio.to_thread(services_factory, settings)
-        application.bot_data["services"] = services
-        application.bot_data["chat"] = services.chat
+        lifecycle.append(services)
         await set_commands(application, settings.telegram_admins)
         scheduler = ReminderScheduler(
             services.reminders,
@@ -122,31 +134,40 @@ def build_application(
             reports=services.reports,
             retention_days=settings.reports_retention_days,
         )
-        application.bot_data["scheduler"] = scheduler
         await scheduler.start(run_jobs=services.run_scheduled_jobs)
-        start_reports(application, settings)
-        me = application.bot
-        log.info("bot @%s ready", me.username)
+        application.bot_data.start(
+            Running(
+                chat=services.chat,
+                reminders=services.reminders,
+                scheduler=scheduler,
+                report_limits=ReportLimits(
+                    daily=DailyLimiter(settings.reports_per_day), lookups=FailureLimiter()
+                ),
+                reports=services.reports,
+                notices=reviewer_notices(application, settings),
+            )
+        )
+        log.info("bot @%s ready", application.bot.username)
 
-    async def post_stop(application: Application) -> None:
+    async def post_stop(application: QingfengApp) -> None:
         # Before the bot's HTTP client closes: broadcasts claim no more chats, messages in flight finish.
-        scheduler = application.bot_data.pop("scheduler", None)
-        if scheduler is not None:
-            await scheduler.stop()
+        running = application.bot_data.stop()
+        if running is None:
+            return
+        await running.scheduler.stop()
         # Pending reviewer notices are dropped: they exist only in memory (see assistant/notices.py).
-        notices = application.bot_data.pop("report_notices", None)
-        if notices is not None:
-            await notices.stop()
+        if running.notices is not None:
+            await running.notices.stop()
 
-    async def post_shutdown(application: Application) -> None:
-        services = application.bot_data.pop("services", None)
-        if services is not None:
-            await asyncio.to_thread(services.close)
+    async def post_shutdown(application: QingfengApp) -> None:
+        while lifecycle:
+            await asyncio.to_thread(lifecycle.pop().close)
         log.info("bot stopped")
 
-    builder: ApplicationBuilder = (
+    builder = (
         Application.builder()
         .token(token)
+        .context_types(ContextTypes(context=Context, bot_data=BotData))
         .concurrent_updates(True)
         .rate_limiter(PacedRateLimiter(max_retries=3))
         .post_init(post_init)
@@ -156,31 +177,28 @@ def build_application(
     endpoints = bot_endpoints(settings)
     if endpoints:
         builder = builder.base_url(endpoints["base_url"]).base_file_url(endpoints["base_file_url"])
-    application = builder.build()
-    application.bot_data["settings"] = settings
-    register(application)
+    application: QingfengApp = builder.build()
+    config = handler_config(settings)
+    application.bot_data.configure(config)
+    register(application, config)
     return application
 
 
-def start_reports(application: Application, settings: Settings) -> None:
-    """The report flow's in-memory helpers: limiters (never persisted) and the reviewer-chat notices."""
-    application.bot_data["report_limits"] = ReportLimits(
-        daily=DailyLimiter(settings.reports_per_day), lookups=FailureLimiter()
-    )
+def reviewer_notices(application: QingfengApp, settings: Settings) -> ReviewerNotices | None:
+    """The reviewer-chat notices (in memory only), or None when no reviewer chat is configured."""
     reviewer_chat = settings.reports_reviewer_chat
     if reviewer_chat is None:
-        application.bot_data["report_notices"] = None
-        return
+        return None
 
     async def send(text: str) -> None:
         await application.bot.send_message(reviewer_chat, text)
 
-    application.bot_data["report_notices"] = ReviewerNotices(
+    return ReviewerNotices(
         send, settings.reports_notice_min_delay * 60, settings.reports_notice_max_delay * 60
     )
 
 
-async def notify_admins(application: Application, settings: Settings, text: str) -> None:
+async def notify_admins(application: QingfengApp, settings: Settings, text: str) -> None:
     """Send an operator notice to every bot admin (one failing admin does not stop the others)."""
     for admin in settings.telegram_admins:
         try:
@@ -189,7 +207,7 @@ async def notify_admins(application: Application, settings: Settings, text: str)
             log.warning("could not notify admin %s: %s", admin, exc)
 
 
-async def set_commands(application: Application, admins: tuple[int, ...] = ()) -> None:
+async def set_commands(application: QingfengApp, admins: tuple[int, ...] = ()) -> None:
     """Register the command menu: Chinese for zh clients, English as the default, admin extras per admin."""
     bot = application.bot
     await bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS_ZH], language_code="zh")

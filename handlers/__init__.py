@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import other, qa, reminders, report
+from handlers.context import HandlerConfig
 from handlers.errors import on_error
 
 # Only new messages: edits of earlier messages and channel posts are ignored.
@@ -26,11 +29,11 @@ MEDIA = (
 )
 
 
-def register(application: Application) -> None:
+def register(application: Application[Any, Any, Any, Any, Any, Any], config: HandlerConfig) -> None:
     """Attach every handler and the error handler to ``application``."""
     # First: while someone writes a report or follows one up, none of their messages may reach the Q&A
     # (nor its log of unanswered questions); /start report and /start status enter it too.
-    application.add_handler(report.conversation(application.bot_data.get("settings")))
+    application.add_handler(report.conversation(config))
     for handler in report.outside_handlers():
         application.add_handler(handler)
     application.add_handler(CommandHandler("start", qa.start, filters=NEW))

@@ -6,14 +6,14 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
-from telegram.ext import ContextTypes
 
 from assistant.messages import GENERIC
+from handlers.context import Context
 
 log = logging.getLogger("qingfeng.handlers")
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log what failed; apologise in the chat unless the chat cannot be reached."""
     error = context.error
     if isinstance(error, Forbidden):

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from assistant.errors import AssistantError
 from assistant.messages import describe
 from handlers import texts
+from handlers.context import Context
 from handlers.render import answer_html, article_html
 from handlers.report import recently_in_flow, take_expired_notice
 from knowledge.errors import KnowledgeError
@@ -23,9 +23,9 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u0400-\u04ff]")  # a question in another language
 
 
-def chat_service(context: ContextTypes.DEFAULT_TYPE) -> ChatService:
+def chat_service(context: Context) -> ChatService:
     """The Q&A service created in ``post_init``."""
-    return context.application.bot_data["chat"]
+    return context.bot_data.running.chat
 
 
 def suggestion_keyboard(answer_id: str, suggestions: tuple[str, ...]) -> InlineKeyboardMarkup | None:
@@ -64,7 +64,7 @@ def answer_keyboard(answer_id: str, citations: int, rated: bool = False) -> Inli
     return InlineKeyboardMarkup(rows)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     """What the bot does, and the privacy note."""
     if update.effective_chat:
         person = update.effective_user.id if update.effective_user else None
@@ -73,13 +73,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_html(texts.START)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     """How to ask."""
     if update.effective_message:
         await update.effective_message.reply_html(texts.HELP)
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: Context) -> None:
     """/ask 问题 — everywhere."""
     message = update.effective_message
     if message is None or not message.text:
@@ -93,7 +93,7 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await answer(update, context, question.strip())
 
 
-async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_text(update: Update, context: Context) -> None:
     """In a private chat any text is a question, unless its writer was just writing a report."""
     message = update.effective_message
     if not (message and message.text):
@@ -105,7 +105,7 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await answer(update, context, message.text, record=not recently_in_flow(context.user_data))
 
 
-async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_text(update: Update, context: Context) -> None:
     """In a group: answer a mention of the bot or a reply to one of its messages; ignore other chatter."""
     message = update.effective_message
     if message is None or not message.text:
@@ -133,9 +133,7 @@ def addressed_question(message: Message, bot_id: int, username: str | None) -> s
     return text.strip()
 
 
-async def answer(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, record: bool = True
-) -> None:
+async def answer(update: Update, context: Context, question: str, record: bool = True) -> None:
     """Ask the service and send the cited answer (split at articles when long), with its buttons.
 
     ``record=False`` keeps a refused question out of the unanswered-questions log.
@@ -184,7 +182,7 @@ def _from_bot(message: Message, bot_id: int) -> bool:
     return bool(message.from_user and message.from_user.id == bot_id)
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: Context) -> None:
     """📄 全文 shows a cited article in full; 👍 / 👎 rate the answer once."""
     query = update.callback_query
     if query is None or not query.data:

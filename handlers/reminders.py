@@ -11,20 +11,18 @@ from typing import TYPE_CHECKING
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
 
 from assistant.messages import describe
 from handlers import texts
+from handlers.context import Context
 from reminders.errors import ReminderError
 
 if TYPE_CHECKING:  # services are looked up at run time; handlers stay free of SQL and scheduler imports
     from telegram import Bot
 
-    from assistant.scheduler import ReminderScheduler
     from reminders.broadcast import Broadcaster, BroadcastReport
     from reminders.planner import PlannedReminder
     from reminders.service import ReminderService
-    from wiring.settings import Settings
 
 log = logging.getLogger("qingfeng.handlers")
 
@@ -34,22 +32,17 @@ _ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OW
 _WEEKDAYS = "一二三四五六日"
 
 
-def reminder_service(context: ContextTypes.DEFAULT_TYPE) -> ReminderService:
+def reminder_service(context: Context) -> ReminderService:
     """The reminder service created in ``post_init``."""
-    return context.application.bot_data["services"].reminders
+    return context.bot_data.running.reminders
 
 
-def bot_settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
-    """The settings the application was built with."""
-    return context.application.bot_data["settings"]
-
-
-def is_bot_admin(context: ContextTypes.DEFAULT_TYPE, user_id: int | None) -> bool:
+def is_bot_admin(context: Context, user_id: int | None) -> bool:
     """Whether the user is one of the bot's operators (``QINGFENG_TELEGRAM_ADMINS``)."""
-    return user_id is not None and user_id in bot_settings(context).telegram_admins
+    return user_id is not None and user_id in context.bot_data.config.admins
 
 
-async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def may_manage(update: Update, context: Context) -> bool:
     """Whether the sender may (un)subscribe this chat: anyone in private, admins in groups."""
     chat, message, user = update.effective_chat, update.effective_message, update.effective_user
     if chat is None:
@@ -146,7 +139,7 @@ def confirm_keyboard(reminder_id: str) -> InlineKeyboardMarkup:
 # Handlers
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def subscribe(update: Update, context: Context) -> None:
     """/subscribe — this chat receives the reminders (in groups: group admins or bot admins only)."""
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
@@ -166,7 +159,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text("\n".join(lines))
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsubscribe(update: Update, context: Context) -> None:
     """/unsubscribe — stop sending reminders to this chat (same permissions as /subscribe)."""
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
@@ -178,7 +171,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await message.reply_text(texts.UNSUBSCRIBED if removed else texts.NOT_SUBSCRIBED)
 
 
-async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def migrated(update: Update, context: Context) -> None:
     """A group became a supergroup: its subscription moves to the new chat id."""
     message, chat = update.effective_message, update.effective_chat
     # Only the old group's notice: handling the new one's too would move the subscription twice.
@@ -188,7 +181,7 @@ async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("chat %s migrated to %s", chat.id, message.migrate_to_chat_id)
 
 
-async def list_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def list_reminders(update: Update, context: Context) -> None:
     """/reminders — the next reminders and whether this chat is subscribed."""
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
@@ -203,7 +196,7 @@ async def list_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await message.reply_html(upcoming_html(upcoming, subscribed))
 
 
-async def preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def preview(update: Update, context: Context) -> None:
     """/preview [节日] — the full text of the next reminder, shown in this chat only."""
     message = update.effective_message
     if message is None:
@@ -227,7 +220,7 @@ async def preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_html(found.reminder.html, do_quote=False)
 
 
-async def broadcast_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def broadcast_now(update: Update, context: Context) -> None:
     """/broadcast_now — bot admins only: offer to send the next reminder to every subscriber now."""
     message, user = update.effective_message, update.effective_user
     if message is None:
@@ -255,7 +248,7 @@ async def broadcast_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await message.reply_html(question, reply_markup=confirm_keyboard(planned.id))
 
 
-async def broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def broadcast_button(update: Update, context: Context) -> None:
     """确认发送 starts the broadcast in the background and reports when done; 取消 drops it."""
     query = update.callback_query
     if query is None or not query.data:
@@ -270,10 +263,7 @@ async def broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await query.answer()
         await _edit(query, texts.CANCELLED)
         return
-    scheduler: ReminderScheduler | None = context.application.bot_data.get("scheduler")
-    if scheduler is None:
-        await query.answer(texts.BROADCAST_UNAVAILABLE, show_alert=True)
-        return
+    scheduler = context.bot_data.running.scheduler
     service = reminder_service(context)
     try:
         planned = await asyncio.to_thread(service.find, reminder_id)

@@ -40,7 +40,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     TypeHandler,
@@ -50,6 +49,7 @@ from telegram.warnings import PTBUserWarning
 
 from assistant.messages import describe
 from handlers import texts
+from handlers.context import Context, HandlerConfig, ReportLimits
 from handlers.lanes import PRIORITY
 from handlers.render import pack
 from reports.attachments import SUPPORTED_DESCRIPTION, sanitize
@@ -79,9 +79,7 @@ from reports.receipt import find_code
 
 if TYPE_CHECKING:  # services are looked up at run time
     from assistant.notices import ReviewerNotices
-    from reports.limits import DailyLimiter, FailureLimiter
     from reports.service import ReportService
-    from wiring.settings import Settings
 
 log = logging.getLogger("qingfeng.reports")
 
@@ -97,7 +95,6 @@ EXPIRED_KEY = "report_expired"  # monotonic time their draft timed out
 # For this long after a flow ends, their private texts are never written to the unanswered-questions log: a
 # reporter who goes on typing after a timeout or a restart is still writing the report, not asking the Q&A.
 AFTER_FLOW_SECONDS = 3600
-DEFAULT_DRAFT_MINUTES = 30.0
 DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
 SUMMARY_DETAILS_SHOWN = 3000  # the summary repeats the details up to this many characters
 PHOTO_NAME = "photo.jpg"
@@ -121,15 +118,7 @@ HAS_CODE = _HasReceiptCode(name="HAS_CODE")
 _REPORT_PAYLOAD = filters.Regex(re.compile(r"^/start(?:@\w+)?\s+report\s*$", re.IGNORECASE))
 _STATUS_PAYLOAD = filters.Regex(re.compile(r"^/start(?:@\w+)?\s+status\s*$", re.IGNORECASE))
 
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
-
-
-@dataclass
-class ReportLimits:
-    """The in-memory limiters (``reports.limits``): reports per person per day, wrong receipt codes."""
-
-    daily: DailyLimiter
-    lookups: FailureLimiter
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -179,59 +168,47 @@ class Lookup:
 # Access to what post_init created
 
 
-def report_service(context: ContextTypes.DEFAULT_TYPE) -> ReportService | None:
+def report_service(context: Context) -> ReportService | None:
     """The report service, or None when reports are not configured."""
-    services = context.application.bot_data.get("services")
-    return getattr(services, "reports", None)
+    return context.bot_data.running.reports
 
 
-def report_limits(context: ContextTypes.DEFAULT_TYPE) -> ReportLimits:
+def report_limits(context: Context) -> ReportLimits:
     """The limiters created in ``post_init``."""
-    return context.application.bot_data["report_limits"]
+    return context.bot_data.running.report_limits
 
 
-def reviewer_notices(context: ContextTypes.DEFAULT_TYPE) -> ReviewerNotices | None:
+def reviewer_notices(context: Context) -> ReviewerNotices | None:
     """The reviewer-chat notifier, or None when no reviewer chat is configured."""
-    return context.application.bot_data.get("report_notices")
+    return context.bot_data.running.notices
 
 
-def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings | None:
-    return context.application.bot_data.get("settings")
+def _delete_after_submit(context: Context) -> bool:
+    return context.bot_data.config.delete_messages
 
 
-def _delete_after_submit(context: ContextTypes.DEFAULT_TYPE) -> bool:
-    settings = _settings(context)
-    return settings.reports_delete_messages if settings is not None else True
+def _minutes_text(context: Context) -> str:
+    return f"{context.bot_data.config.draft_minutes:g}"
 
 
-def draft_minutes(settings: Settings | None) -> float:
-    """How long an idle draft (or status session) is kept."""
-    return settings.reports_draft_minutes if settings is not None else DEFAULT_DRAFT_MINUTES
-
-
-def _minutes_text(context: ContextTypes.DEFAULT_TYPE) -> str:
-    minutes = draft_minutes(_settings(context))
-    return f"{minutes:g}"
-
-
-def _user_data(context: ContextTypes.DEFAULT_TYPE) -> dict[Any, Any]:
+def _user_data(context: Context) -> dict[Any, Any]:
     data = context.user_data
     if data is None:  # only for updates without a user, which never reach this conversation
         raise RuntimeError("no user data")
     return data
 
 
-def _draft(context: ContextTypes.DEFAULT_TYPE) -> Draft | None:
+def _draft(context: Context) -> Draft | None:
     found = _user_data(context).get(DRAFT_KEY)
     return found if isinstance(found, Draft) else None
 
 
-def _lookup(context: ContextTypes.DEFAULT_TYPE) -> Lookup | None:
+def _lookup(context: Context) -> Lookup | None:
     found = _user_data(context).get(LOOKUP_KEY)
     return found if isinstance(found, Lookup) else None
 
 
-def _forget(context: ContextTypes.DEFAULT_TYPE) -> bool:
+def _forget(context: Context) -> bool:
     """Drop the draft and the receipt code of this user's session; whether there was a draft."""
     if context.user_data is None:
         return False
@@ -243,7 +220,7 @@ def _forget(context: ContextTypes.DEFAULT_TYPE) -> bool:
     return had_draft
 
 
-async def _discard(context: ContextTypes.DEFAULT_TYPE, chat_id: int | None) -> bool:
+async def _discard(context: Context, chat_id: int | None) -> bool:
     """End the session like ``_forget`` and delete the draft's messages from the chat (as after a submit)."""
     draft = _draft(context)
     had_draft = _forget(context)
@@ -331,9 +308,7 @@ def receipt_html(code: str) -> str:
 # Small Telegram helpers
 
 
-async def _reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, **kwargs: Any
-) -> Message | None:
+async def _reply(update: Update, context: Context, text: str, **kwargs: Any) -> Message | None:
     """Send ``text`` to the chat of the update; track it as part of the draft if there is one."""
     chat = update.effective_chat
     if chat is None:
@@ -345,9 +320,7 @@ async def _reply(
     return sent
 
 
-async def _prompt(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, keyboard: InlineKeyboardMarkup | None
-) -> None:
+async def _prompt(update: Update, context: Context, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
     """Ask for the next step; its buttons (if any) become the current ones."""
     draft = _draft(context)
     sent = await _reply(update, context, text, reply_markup=keyboard, parse_mode=ParseMode.HTML)
@@ -355,7 +328,7 @@ async def _prompt(
         draft.prompt_id = sent.message_id if keyboard is not None else None
 
 
-async def _close_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
+async def _close_prompt(update: Update, context: Context, draft: Draft) -> None:
     """Remove the buttons of the step just finished, so an old 跳过 cannot be pressed later."""
     chat = update.effective_chat
     prompt, draft.prompt_id = draft.prompt_id, None
@@ -384,7 +357,7 @@ async def _remove_buttons(query: CallbackQuery | None) -> None:
             await query.edit_message_reply_markup(reply_markup=None)
 
 
-async def _delete(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_ids: list[int]) -> None:
+async def _delete(context: Context, chat_id: int, message_ids: list[int]) -> None:
     """Delete messages where Telegram allows it; failures are expected (too old, already gone)."""
     ids = sorted(set(message_ids))
     for start in range(0, len(ids), DELETE_BATCH):
@@ -394,7 +367,7 @@ async def _delete(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_ids:
             log.info("flow messages not deleted: %s", type(error).__name__)
 
 
-async def _delete_one(context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
+async def _delete_one(context: Context, message: Message) -> None:
     try:
         await message.delete()
     except TelegramError as error:
@@ -417,7 +390,7 @@ def _user_id(update: Update) -> int:
 def hint(text: str) -> Callback:
     """A handler that replies ``text`` and leaves the conversation where it is."""
 
-    async def reply_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def reply_hint(update: Update, context: Context) -> None:
         draft = _draft(context)
         if draft is not None:
             draft.track(update.effective_message)
@@ -429,7 +402,7 @@ def hint(text: str) -> Callback:
 # Entry, cancel, timeout
 
 
-async def start_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def start_report(update: Update, context: Context) -> int:
     """/report (or /start report) in a private chat: a fresh draft, first step the category."""
     message = update.effective_message
     if message is None:
@@ -456,7 +429,7 @@ async def start_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     return CATEGORY
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def cancel(update: Update, context: Context) -> int:
     """/cancel at any step (or the 取消 button): discard everything of this session."""
     query = update.callback_query
     await _answer(query)
@@ -475,7 +448,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return END
 
 
-async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def timed_out(update: Update, context: Context) -> None:
     """The idle timeout: the draft (or receipt code) is dropped, its messages deleted, and the user told so."""
     chat = update.effective_chat
     had_draft = await _discard(context, chat.id if chat else None)
@@ -490,7 +463,7 @@ async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("timeout notice not sent: %s", type(error).__name__)
 
 
-async def busy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def busy(update: Update, context: Context) -> None:
     """Another command in the middle of a flow: finish or /cancel first (keeps the flow's messages private)."""
     draft = _draft(context)
     if draft is not None:
@@ -498,18 +471,18 @@ async def busy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, context, texts.REPORT_BUSY if draft is not None else texts.STATUS_BUSY)
 
 
-async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_button(update: Update, context: Context) -> None:
     """A button of a finished step or an expired flow."""
     await _answer(update.callback_query, texts.REPORT_STALE_BUTTON)
 
 
-async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def nothing_to_cancel(update: Update, context: Context) -> None:
     """/cancel outside any flow."""
     if update.effective_message:
         await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL)
 
 
-async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def in_group(update: Update, context: Context) -> None:
     """/report or /status in a group: accept nothing here, point to the private chat."""
     message = update.effective_message
     if message is None or not message.text:
@@ -523,7 +496,7 @@ async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(template.format(link=deep_link(context.bot.username, payload)))
 
 
-async def code_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def code_in_group(update: Update, context: Context) -> None:
     """A receipt code in a group: delete it at once and say, without quoting it, to ask in private."""
     message = update.effective_message
     chat = update.effective_chat
@@ -533,7 +506,7 @@ async def code_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await context.bot.send_message(chat.id, texts.CODE_IN_GROUP)
 
 
-async def status_from_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def status_from_text(update: Update, context: Context) -> int:
     """A private text holding a receipt code, outside any flow: delete it and treat it as /status CODE."""
     message = update.effective_message
     if message is None or report_service(context) is None:
@@ -543,7 +516,7 @@ async def status_from_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     return await _look_up(update, context, code)
 
 
-async def _missing_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def _missing_draft(update: Update, context: Context) -> int:
     await _answer(update.callback_query)
     _forget(context)
     chat = update.effective_chat
@@ -555,7 +528,7 @@ async def _missing_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # The report's steps
 
 
-async def choose_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def choose_category(update: Update, context: Context) -> int | None:
     """Step 1: a category button."""
     query = update.callback_query
     draft = _draft(context)
@@ -580,7 +553,7 @@ async def choose_category(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def _typed(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     draft: Draft,
     field_name: str,
     maximum: int,
@@ -603,21 +576,21 @@ async def _typed(
     return text
 
 
-async def subject_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def subject_text(update: Update, context: Context) -> int | None:
     """Step 2: the unit or person concerned (optional)."""
     return await _optional_text(update, context, "subject", SUBJECT_MAX, _ask_details)
 
 
-async def skip_subject(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def skip_subject(update: Update, context: Context) -> int | None:
     """Step 2 skipped."""
     return await _skip(update, context, "subject", _ask_details)
 
 
-NextStep = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int]]
+NextStep = Callable[[Update, Context], Awaitable[int]]
 
 
 async def _optional_text(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, field_name: str, maximum: int, ask_next: NextStep
+    update: Update, context: Context, field_name: str, maximum: int, ask_next: NextStep
 ) -> int | None:
     """An optional step answered in text: keep it in the draft and go on."""
     draft = _draft(context)
@@ -631,9 +604,7 @@ async def _optional_text(
     return await ask_next(update, context)
 
 
-async def _skip(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, field_name: str, ask_next: NextStep
-) -> int | None:
+async def _skip(update: Update, context: Context, field_name: str, ask_next: NextStep) -> int | None:
     """An optional step skipped with its button (once, even on a double tap)."""
     draft = _draft(context)
     if draft is None:
@@ -647,14 +618,14 @@ async def _skip(
     return await ask_next(update, context)
 
 
-async def _ask_details(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def _ask_details(update: Update, context: Context) -> int:
     await _prompt(
         update, context, texts.REPORT_ASK_DETAILS.format(minimum=DETAILS_MIN, maximum=DETAILS_MAX), None
     )
     return DETAILS
 
 
-async def details_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def details_text(update: Update, context: Context) -> int | None:
     """Step 3: what happened (required, 10–4,000 characters)."""
     draft = _draft(context)
     if draft is None:
@@ -672,17 +643,17 @@ async def details_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     return WHEN_WHERE
 
 
-async def when_where_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def when_where_text(update: Update, context: Context) -> int | None:
     """Step 4: when and where (optional)."""
     return await _optional_text(update, context, "when_where", WHEN_WHERE_MAX, _ask_evidence)
 
 
-async def skip_when_where(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def skip_when_where(update: Update, context: Context) -> int | None:
     """Step 4 skipped."""
     return await _skip(update, context, "when_where", _ask_evidence)
 
 
-async def _ask_evidence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def _ask_evidence(update: Update, context: Context) -> int:
     text = texts.REPORT_ASK_EVIDENCE.format(
         count=MAX_ATTACHMENTS, mb=MAX_ATTACHMENT_BYTES // (1024 * 1024), supported=SUPPORTED_DESCRIPTION
     )
@@ -706,7 +677,7 @@ def _file_of(message: Message) -> tuple[str, str, str | None, int | None] | None
     return None
 
 
-async def evidence_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def evidence_file(update: Update, context: Context) -> None:
     """Step 5: a photo or a document: size check, download, metadata removed; the rest of the report stays."""
     message = update.effective_message
     draft = _draft(context)
@@ -745,7 +716,7 @@ async def evidence_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def _download(
-    context: ContextTypes.DEFAULT_TYPE, file_id: str, name: str, declared: str | None, size: int | None
+    context: Context, file_id: str, name: str, declared: str | None, size: int | None
 ) -> Attachment:
     """Fetch a file (refusing one Telegram says is too large before downloading it) and clean it."""
     if size is not None and size > MAX_ATTACHMENT_BYTES:
@@ -764,7 +735,7 @@ async def _download(
     return await asyncio.to_thread(sanitize, name, data, declared)
 
 
-async def evidence_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def evidence_done(update: Update, context: Context) -> int | None:
     """Step 5 finished (完成 / 跳过): the summary, the privacy notice, 确认提交 / 取消."""
     query = update.callback_query
     draft = _draft(context)
@@ -780,8 +751,7 @@ async def evidence_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     await _remove_buttons(query)
     for page in summary_html(draft):
         await _reply(update, context, page, parse_mode=ParseMode.HTML)
-    settings = _settings(context)
-    per_day = settings.reports_per_day if settings is not None else 3
+    per_day = context.bot_data.config.reports_per_day
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -794,7 +764,7 @@ async def evidence_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return CONFIRM
 
 
-async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def submit(update: Update, context: Context) -> int | None:
     """确认提交: seal and store the report, delete the flow's messages, send the receipt once."""
     query = update.callback_query
     chat = update.effective_chat
@@ -828,7 +798,7 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | No
         receipt_html(receipt.code),
         parse_mode=ParseMode.HTML,
         protect_content=True,
-        rate_limit_args=PRIORITY,  # type: ignore[arg-type]  # typed None by ContextTypes; the limiter takes it
+        rate_limit_args=PRIORITY,
     )
     if _delete_after_submit(context):
         await _delete(context, chat.id, draft.message_ids)
@@ -841,7 +811,7 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | No
 # /status
 
 
-async def start_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def start_status(update: Update, context: Context) -> int:
     """/status [code] (or /start status): ask for the receipt code, or look it up at once."""
     message = update.effective_message
     if message is None:
@@ -860,7 +830,7 @@ async def start_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     return STATUS_CODE
 
 
-async def status_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def status_code(update: Update, context: Context) -> int:
     """The receipt code typed: delete the message holding it, then look it up."""
     message = update.effective_message
     if message is None:
@@ -870,7 +840,7 @@ async def status_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     return await _look_up(update, context, code)
 
 
-async def _look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> int:
+async def _look_up(update: Update, context: Context, code: str) -> int:
     chat = update.effective_chat
     service = report_service(context)
     if chat is None or service is None:
@@ -912,7 +882,7 @@ async def _look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str
     return STATUS_SHOWN
 
 
-async def status_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def status_add(update: Update, context: Context) -> int:
     """补充情况: ask for the text."""
     query = update.callback_query
     await _answer(query)
@@ -927,7 +897,7 @@ async def status_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return STATUS_ADD
 
 
-async def status_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def status_end(update: Update, context: Context) -> int:
     """结束: forget the code."""
     query = update.callback_query
     await _answer(query)
@@ -941,7 +911,7 @@ async def status_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return END
 
 
-async def status_addition(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def status_addition(update: Update, context: Context) -> int | None:
     """The addition's text: encrypted to the reviewers like the report; the message is then deleted."""
     message = update.effective_message
     chat = update.effective_chat
@@ -974,7 +944,7 @@ async def status_addition(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # Assembly
 
 
-def conversation(settings: Settings | None = None) -> ConversationHandler[Any]:
+def conversation(config: HandlerConfig) -> ConversationHandler[Any]:
     """The one private conversation holding both flows (so a user is in at most one of them)."""
     text_expected = hint(texts.REPORT_TEXT_EXPECTED)
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
@@ -1041,7 +1011,7 @@ def conversation(settings: Settings | None = None) -> ConversationHandler[Any]:
             per_chat=True,
             per_user=True,
             per_message=False,
-            conversation_timeout=draft_minutes(settings) * 60,
+            conversation_timeout=config.draft_minutes * 60,
             name=None,
             persistent=False,
         )

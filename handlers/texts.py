@@ -77,7 +77,6 @@ BROADCAST_NOTHING_NEW = "群发完成：{title}\n所有订阅的聊天此前都�
 BROADCAST_MIGRATED = "另有 {migrated} 个群已升级为超级群，已改发到新群。"
 BROADCAST_SKIPPED = "没有发送：{title}对应的假期已经开始。"
 BROADCAST_GONE = "这条提醒已不在计划中（可能已改期），没有发送。请重新发送 /broadcast_now。"
-BROADCAST_UNAVAILABLE = "提醒服务尚未启动，请稍后再试。"
 BROADCAST_FAILED = "群发出错：{reason}"
 
 COMMANDS_ZH = [

@@ -9,10 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from telegram.ext import Application
-
 from assistant.chat import ChatService, ConversationMemory
-from bot.app import BotServices, ServicesFactory, build_application
+from bot.app import BotServices, QingfengApp, ServicesFactory, build_application
 from knowledge.unanswered import UnansweredLog
 from reminders.content import ArticleLookup, corpus_lookup
 from reminders.service import Clock
@@ -46,9 +44,7 @@ def fake_services(settings: Settings, clock: Clock | None = None, reports: bool 
 
 
 @contextlib.asynccontextmanager
-async def running_app(
-    settings: Settings, services_factory: ServicesFactory
-) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+async def running_app(settings: Settings, services_factory: ServicesFactory) -> AsyncIterator[QingfengApp]:
     """What run_polling does, minus the signal handling: post_init and friends are called here."""
     app = build_application(settings, services_factory=services_factory)
     async with app:
@@ -98,7 +94,7 @@ class Driver:
     """Plays users against the running application through the fake server."""
 
     api: FakeBotAPI
-    app: Application[Any, Any, Any, Any, Any, Any]
+    app: QingfengApp
 
     async def say(self, chat_id: int, text: str, **kwargs: Any) -> Reply:
         """Send a text as a user; the bot's next message to that chat."""

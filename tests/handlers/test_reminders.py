@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from assistant.messages import GENERIC, describe
 from assistant import scheduler as reminder_scheduler
+from assistant.messages import GENERIC, describe
 from handlers import texts
 from handlers.reminders import dates_text, summary_text, upcoming_html, when_text
 from reminders.broadcast import BroadcastReport
@@ -55,7 +55,7 @@ class Bot(Driver):
 
     @property
     def service(self) -> ReminderService:
-        return self.app.bot_data["services"].reminders
+        return self.app.bot_data.running.reminders
 
     async def subscribed(self, chat_id: int) -> bool:
         return await asyncio.to_thread(self.service.is_subscribed, chat_id)

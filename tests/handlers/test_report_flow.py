@@ -43,7 +43,7 @@ from tests.reports import samples
 from tests.reports.conftest import listing, new_reviewer_key
 from wiring.factory import reviewers_dir
 from wiring.logs import CHAT_CONTENT_LOGGERS, configure_logging
-from wiring.settings import load_settings
+from wiring.settings import Settings, load_settings
 
 DETAILS = "某局副局长在中秋节前收受下属单位送的购物卡两张，每张面值一千元。"
 SUBJECT = "某市某局"
@@ -58,9 +58,12 @@ class Bot(Driver):
     """The running application, the fake server, and the reviewer's key pair."""
 
     key: ReviewerKey
+    settings: Settings
 
     def reviewer(self) -> Reviewer:
-        store = self.app.bot_data["services"].reports.store
+        reports = self.app.bot_data.running.reports
+        assert reports is not None
+        store = reports.store
         return Reviewer(store, self.key, listing(self.key))
 
     def leaked_to_qa(self, chat_id: int) -> bool:
@@ -84,7 +87,7 @@ async def running_bot(tmp_path: Path, **overrides: Any) -> AsyncIterator[Bot]:
             }
         )
         async with running_app(settings, functools.partial(fake_services, reports=True)) as app:
-            yield Bot(api, app, key)
+            yield Bot(api, app, key, settings)
 
 
 @pytest.fixture
@@ -563,7 +566,7 @@ async def test_pending_notices_are_batched_and_dropped_at_stop() -> None:
 
 
 async def test_without_reviewer_keys_the_function_is_not_enabled(bot: Bot) -> None:
-    for path in reviewers_dir(bot.app.bot_data["settings"]).glob("*.pub"):
+    for path in reviewers_dir(bot.settings).glob("*.pub"):
         path.unlink()
     assert (await bot.say(614, "/report")).text == describe(NoReviewerKeys())
 
