@@ -11,6 +11,8 @@ def describe(error: BaseException) -> str:
     """A short Chinese sentence telling the user what went wrong and what to do."""
     if isinstance(error, ValidationError):
         return f"配置有误：{_first_validation_problem(error)}"
+    if isinstance(error, OSError) and error.strerror:
+        return f"无法读写文件：{error.filename or error}（{error.strerror}）"
     text = getattr(error, "user_message", None)
     return text if isinstance(text, str) and text else GENERIC
 

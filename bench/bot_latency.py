@@ -40,7 +40,7 @@ DEV = ROOT / "tests" / "knowledge" / "data" / "dev_questions.jsonl"
 def build_index(data_dir: Path) -> None:
     """Make sure ``data_dir`` holds an index of the default corpus (built once, reused after)."""
     subprocess.run(
-        [sys.executable, "-m", "bot", "ingest"], env=_env(data_dir), check=True, capture_output=True
+        [sys.executable, "-m", "cli", "ingest"], env=_env(data_dir), check=True, capture_output=True
     )
 
 
@@ -131,7 +131,7 @@ def main() -> int:
     questions = [q.text for q in load_questions(DEV)]
 
     with FakeBotAPI() as server:
-        bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=_env(data_dir, server))
+        bot = subprocess.Popen([sys.executable, "-m", "cli", "run"], env=_env(data_dir, server))
         try:
             server.wait_for("setMyCommands", timeout=300)
             server.wait_for("getUpdates", timeout=60)

@@ -536,7 +536,7 @@ def run_bot(
     log_path = data_dir / "bench-reports-bot.log"
     with RecordingServer() as server, log_path.open("w") as log:
         bot = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"], env=_bot_env(data_dir, server), stderr=log
+            [sys.executable, "-m", "cli", "run"], env=_bot_env(data_dir, server), stderr=log
         )
         try:
             server.wait_for("setMyCommands", timeout=300)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
-from knowledge.errors import KnowledgeError
+from knowledge.errors import DocumentError, KnowledgeError
 from knowledge.loaders import SUPPORTED_SUFFIXES
 from knowledge.model import DocumentInfo
 
@@ -108,3 +108,45 @@ def library_files(folder: Path) -> list[tuple[Path, DocumentInfo]]:
 def is_supported(path: Path) -> bool:
     """Whether Qingfeng has a loader for this file type."""
     return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Added:
+    """What ``add_to_library`` did: the files copied in, and the ones refused with why."""
+
+    names: list[str]
+    errors: list[DocumentError]
+
+
+def add_to_library(paths: list[Path], library: Path) -> Added:
+    """Check that each given file (or each supported file under a given folder) loads, then copy it in."""
+    import shutil
+
+    from knowledge.errors import UnsupportedDocument
+    from knowledge.loaders import load_document
+
+    errors: list[DocumentError] = []
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and is_supported(p))
+        elif path.is_file():
+            files.append(path)
+        else:
+            errors.append(DocumentError(path, "no such file or folder"))
+    library.mkdir(parents=True, exist_ok=True)
+    names: list[str] = []
+    for path in files:
+        if not is_supported(path):
+            errors.append(UnsupportedDocument(path, f"unsupported file type {path.suffix or '(none)'}"))
+            continue
+        try:
+            load_document(path)
+        except DocumentError as exc:
+            errors.append(exc)
+            continue
+        target = library / path.name
+        if path.resolve() != target.resolve():
+            shutil.copy2(path, target)
+        names.append(path.name)
+    return Added(names, errors)

@@ -229,7 +229,7 @@ def test_two_hundred_reports_leave_no_trace_of_who_sent_them(data_dir: Path, tmp
     env = {k: v for k, v in os.environ.items() if not k.startswith("QINGFENG_")}
     env.update({"QINGFENG_DATA_DIR": str(data_dir), "QINGFENG_REVIEWER_PASSPHRASE": PASSPHRASE})
     listed = subprocess.run(
-        [sys.executable, "-m", "bot", "reports", "list", "--json", "--key", str(key_file)],
+        [sys.executable, "-m", "cli", "reports", "list", "--json", "--key", str(key_file)],
         env=env,
         capture_output=True,
         text=True,
@@ -241,7 +241,7 @@ def test_two_hundred_reports_leave_no_trace_of_who_sent_them(data_dir: Path, tmp
     assert len(rows) == PEOPLE * REPORTS_EACH
     export = tmp_path / "export"
     exported = subprocess.run(
-        [sys.executable, "-m", "bot", "reports", "export", str(export), "--key", str(key_file)],
+        [sys.executable, "-m", "cli", "reports", "export", str(export), "--key", str(key_file)],
         env=env,
         capture_output=True,
         text=True,
@@ -255,7 +255,7 @@ def test_two_hundred_reports_leave_no_trace_of_who_sent_them(data_dir: Path, tmp
     other = tmp_path / "other.key"
     write_key_files(other, tmp_path / "other-pub", PASSPHRASE)
     denied = subprocess.run(
-        [sys.executable, "-m", "bot", "reports", "export", str(tmp_path / "x"), "--key", str(other)],
+        [sys.executable, "-m", "cli", "reports", "export", str(tmp_path / "x"), "--key", str(other)],
         env=env,
         capture_output=True,
         text=True,

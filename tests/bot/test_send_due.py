@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from reminders.store import ReminderStore
-from tests.bot.test_cli import run
+from tests.cli.test_cli import run
 from tests.fakebotapi import FakeBotAPI
 from wiring.settings import load_settings
 
@@ -57,7 +57,7 @@ def start(data_dir: Path, server: FakeBotAPI, *args: str) -> subprocess.Popen[st
     env = {k: v for k, v in os.environ.items() if not k.startswith("QINGFENG_")}
     env.update({"QINGFENG_DATA_DIR": str(data_dir), "PYTHONIOENCODING": "utf-8"}, **bot_env(server))
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "reminders", "send-due", "--now", DUE, *args],
+        [sys.executable, "-m", "cli", "reminders", "send-due", "--now", DUE, *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -59,3 +59,13 @@ def test_bad_values_are_described_in_chinese() -> None:
         load_settings({"chroma_url": "localhost:8000"})
     message = describe(info.value)
     assert message.startswith("配置有误") and "QINGFENG_CHROMA_URL" in message
+
+
+def test_the_readme_lists_every_setting_from_settings_itself() -> None:
+    from pathlib import Path
+
+    from wiring.settings import HELP, Settings, settings_table
+
+    assert set(HELP) == set(Settings.model_fields)  # a new setting needs its README row
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    assert settings_table() in readme

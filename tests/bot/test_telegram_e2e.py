@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cli.exits import EXIT_REFUSED
 from knowledge.service import KnowledgeService
 from tests.fakebotapi import FakeBotAPI
 
@@ -57,7 +58,7 @@ def _env(server: FakeBotAPI, data_dir: Path, **extra: str) -> dict[str, str]:
 def start_bot(server: FakeBotAPI, data_dir: Path, log_path: Path, *args: str, **env: str) -> BotProcess:
     log_file = log_path.open("w", encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", *args],
+        [sys.executable, "-m", "cli", "run", *args],
         env=_env(server, data_dir, **env),
         stdout=log_file,
         stderr=subprocess.STDOUT,
@@ -203,7 +204,7 @@ def test_feedback_is_taken_once_and_downvotes_are_listed(bot: BotProcess) -> Non
     again = bot.server.wait_for("answerCallbackQuery", timeout=15, after=mark)
     assert "已经收到" in again.params.get("text", "")
     listed = subprocess.run(
-        [sys.executable, "-m", "bot", "unanswered", "--json"],
+        [sys.executable, "-m", "cli", "unanswered", "--json"],
         env=_env(bot.server, bot.data_dir),
         capture_output=True,
         text=True,
@@ -428,7 +429,7 @@ def test_missing_or_malformed_token_is_one_line(tmp_path: Path) -> None:
     for token in ("", "not-a-token"):
         env["QINGFENG_TELEGRAM_TOKEN"] = token
         result = subprocess.run(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, "-m", "cli", "run"],
             env=env,
             capture_output=True,
             text=True,
@@ -444,7 +445,7 @@ def test_rejected_token_and_unreachable_server_are_one_line(tmp_path: Path) -> N
     with FakeBotAPI() as server:
         env = _env(server, tmp_path, QINGFENG_TELEGRAM_TOKEN="111111:" + "x" * 35, QINGFENG_LOG_LEVEL="INFO")
         rejected = subprocess.run(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, "-m", "cli", "run"],
             env=env,
             capture_output=True,
             text=True,
@@ -454,14 +455,14 @@ def test_rejected_token_and_unreachable_server_are_one_line(tmp_path: Path) -> N
         closed = f"http://127.0.0.1:{_free_port()}/bot"
         env = _env(server, tmp_path, QINGFENG_TELEGRAM_BASE_URL=closed, QINGFENG_LOG_LEVEL="INFO")
         unreachable = subprocess.run(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, "-m", "cli", "run"],
             env=env,
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
-    assert rejected.returncode == 2 and "拒绝" in rejected.stderr
+    assert rejected.returncode == EXIT_REFUSED and "拒绝" in rejected.stderr
     assert unreachable.returncode == 1 and "无法连接 Telegram" in unreachable.stderr
     for result in (rejected, unreachable):
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, (

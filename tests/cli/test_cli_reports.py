@@ -1,17 +1,17 @@
-"""`qingfeng reports ...` as a reviewer runs it: separate processes, a real key file, a real database."""
+"""`qingfeng reports ...` as a reviewer runs it (in process): a real key file, a real database."""
 
 from __future__ import annotations
 
 import json
 import re
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from cli.exits import EXIT_NOT_FOUND, EXIT_REFUSED
 from reports.model import Attachment, ReportDraft
-from tests.bot.test_cli import run as run_qingfeng
+from tests.cli.runner import Result, invoke
 from wiring.factory import build_engine, build_reports
 from wiring.settings import load_settings
 
@@ -19,11 +19,9 @@ PASSPHRASE = "清风 test passphrase 2026"
 DETAILS = "某科长在中秋节前收受管理对象的购物卡两张，每张一千元。"
 
 
-def run(
-    data_dir: Path, *args: str, passphrase: str | None = PASSPHRASE, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    env = {"QINGFENG_REVIEWER_PASSPHRASE": passphrase} if passphrase is not None else {}
-    return run_qingfeng(data_dir, "reports", *args, stdin=stdin, extra_env=env)
+def run(data_dir: Path, *args: str, passphrase: str | None = PASSPHRASE, stdin: str = "") -> Result:
+    environ = {"QINGFENG_REVIEWER_PASSPHRASE": passphrase} if passphrase is not None else {}
+    return invoke(["reports", *args], data_dir=data_dir, environ=environ, stdin=stdin)
 
 
 def submit(data_dir: Path, code_out: list[str] | None = None) -> None:
@@ -70,7 +68,7 @@ def test_keygen_writes_a_protected_key_and_publishes_the_public_half(keyed: tupl
     [public] = (data_dir / "reviewers").glob("*.pub")
     assert json.loads(key.read_text("utf-8"))["fingerprint"] == public.stem
     again = run(data_dir, "keygen", "--out", str(key))
-    assert again.returncode == 2 and "已存在" in again.stderr and "Traceback" not in again.stderr
+    assert again.returncode == EXIT_REFUSED and "已存在" in again.stderr and "Traceback" not in again.stderr
 
 
 def test_keygen_output_names_the_fingerprint_and_says_keep_it_offline(tmp_path: Path) -> None:
@@ -124,13 +122,13 @@ def test_review_round_trip(keyed: tuple[Path, Path], tmp_path: Path) -> None:
     assert purged.returncode == 0 and "已删除 1 份" in purged.stdout
     assert run(data_dir, "list", "--key", str(key)).stdout.strip() == "还没有线索。"
     gone = run(data_dir, "show", report_id, "--key", str(key))
-    assert gone.returncode == 2 and f"没有编号为 {report_id} 的线索" in gone.stderr
+    assert gone.returncode == EXIT_NOT_FOUND and f"没有编号为 {report_id} 的线索" in gone.stderr
 
 
 def test_wrong_passphrase_is_one_chinese_line(keyed: tuple[Path, Path]) -> None:
     data_dir, key = keyed
     result = run(data_dir, "list", "--key", str(key), passphrase="not the passphrase")
-    assert result.returncode == 2
+    assert result.returncode == EXIT_REFUSED
     assert result.stderr.strip() == "口令不正确，无法解锁审阅人私钥。"
     assert result.stdout == ""
 
@@ -138,9 +136,9 @@ def test_wrong_passphrase_is_one_chinese_line(keyed: tuple[Path, Path]) -> None:
 def test_missing_key_file_and_unknown_report(keyed: tuple[Path, Path], tmp_path: Path) -> None:
     data_dir, key = keyed
     missing = run(data_dir, "list", "--key", str(tmp_path / "nope.key"))
-    assert missing.returncode == 2 and "找不到审阅人私钥文件" in missing.stderr
+    assert missing.returncode == EXIT_REFUSED and "找不到审阅人私钥文件" in missing.stderr
     unknown = run(data_dir, "reply", "ZZZZZZZZZZ", "答复", "--key", str(key))
-    assert unknown.returncode == 2 and "没有编号为 ZZZZZZZZZZ 的线索" in unknown.stderr
+    assert unknown.returncode == EXIT_NOT_FOUND and "没有编号为 ZZZZZZZZZZ 的线索" in unknown.stderr
     no_text = run(data_dir, "reply", "ZZZZZZZZZZ", "--key", str(key))
     assert no_text.returncode == 2 and "答复内容" in no_text.stderr
 
@@ -163,7 +161,10 @@ def test_a_key_not_in_the_reviewers_folder_is_refused(keyed: tuple[Path, Path], 
         ("show", row["id"]),
     ):
         refused = run(data_dir, *args, "--key", str(stranger))
-        assert refused.returncode == 2 and "不在审阅人名单" in refused.stderr, (args, refused.stderr)
+        assert refused.returncode == EXIT_REFUSED and "不在审阅人名单" in refused.stderr, (
+            args,
+            refused.stderr,
+        )
         assert "Traceback" not in refused.stderr
     assert status_of(data_dir, codes[0]) == ("new", [])
 
@@ -178,7 +179,7 @@ def test_a_reviewer_listed_after_a_report_cannot_read_it(keyed: tuple[Path, Path
     [row] = [json.loads(line) for line in listed.stdout.splitlines()]
     assert row["category"] == ""
     shown = run(data_dir, "show", row["id"], "--key", str(late))
-    assert shown.returncode == 1 and "无法解密" in shown.stderr and DETAILS not in shown.stdout
+    assert shown.returncode == EXIT_REFUSED and "无法解密" in shown.stderr and DETAILS not in shown.stdout
 
 
 def test_show_renders_escape_sequences_nul_and_bidi_visibly(keyed: tuple[Path, Path]) -> None:
@@ -260,7 +261,7 @@ def test_an_old_key_must_be_upgraded_before_it_may_reply(tmp_path: Path) -> None
     assert listed.returncode == 0, listed.stderr  # reading needs no signature
     [row] = [json.loads(line) for line in listed.stdout.splitlines()]
     refused = run(data_dir, "reply", row["id"], "收到。", "--key", str(key), passphrase=OLD_PASSPHRASE)
-    assert refused.returncode == 2 and "key-upgrade" in refused.stderr
+    assert refused.returncode == EXIT_REFUSED and "key-upgrade" in refused.stderr
     upgraded = run(data_dir, "key-upgrade", "--key", str(key), passphrase=OLD_PASSPHRASE)
     assert upgraded.returncode == 0 and "已为密钥" in upgraded.stdout, upgraded.stderr
     replied = run(data_dir, "reply", row["id"], "收到。", "--key", str(key), passphrase=OLD_PASSPHRASE)

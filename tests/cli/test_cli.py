@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.exits import EXIT_USAGE
 from knowledge.service import KnowledgeService
 from tests.knowledge.pdfmaker import make_pdf
 
@@ -21,7 +22,7 @@ def run(data_dir: Path, *args: str, stdin: str = "", extra_env: dict[str, str] |
     env = {k: v for k, v in os.environ.items() if not k.startswith("QINGFENG_")}
     env.update({"QINGFENG_DATA_DIR": str(data_dir), "PYTHONIOENCODING": "utf-8"}, **(extra_env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -77,9 +78,9 @@ def test_ask_json_batch(data_dir: Path, tmp_path: Path) -> None:
 
 def test_bad_questions_get_chinese_messages(data_dir: Path) -> None:
     long = run(data_dir, "ask", "公" * 5000)
-    assert long.returncode == 1 and "问题太长了" in long.stderr and "Traceback" not in long.stderr
+    assert long.returncode == EXIT_USAGE and "问题太长了" in long.stderr and "Traceback" not in long.stderr
     empty = run(data_dir, "ask", "   ")
-    assert empty.returncode == 1 and "请输入要咨询的问题" in empty.stderr
+    assert empty.returncode == EXIT_USAGE and "请输入要咨询的问题" in empty.stderr
 
 
 def test_chat_reads_questions_until_eof(data_dir: Path) -> None:
