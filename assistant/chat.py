@@ -11,9 +11,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from assistant.errors import AnswerExpired
+from common.clock import china_today
 from knowledge.answer import full_text
 from knowledge.followup import is_followup
 from knowledge.model import Answer, Citation
@@ -22,13 +22,7 @@ from knowledge.smalltalk import small_talk
 from knowledge.unanswered import UnansweredLog
 from reports.receipt import find_code
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MAX_KEPT_ANSWERS = 5000  # answers whose buttons still work; older buttons say the answer expired
-
-
-def china_today() -> dt.date:
-    """Today's date in China (the day unanswered questions are filed under)."""
-    return dt.datetime.now(CHINA).date()
 
 
 @dataclass(frozen=True)

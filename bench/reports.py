@@ -61,11 +61,12 @@ from bot_latency import build_index, peak_rss_mb  # noqa: E402
 from qa import machine, percentile  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from common.clock import china_today  # noqa: E402
 from reports.crypto import generate_keypair, seal, seal_json  # noqa: E402
 from reports.keys import ReviewerPublicKey, load_public_keys, write_key_files  # noqa: E402
 from reports.model import Attachment, ReportDraft  # noqa: E402
 from reports.receipt import ReceiptKeys, new_code, reply_keypair  # noqa: E402
-from reports.service import ReportService, china_today, pack_attachment  # noqa: E402
+from reports.service import ReportService, pack_attachment  # noqa: E402
 from reports.store import ReportStore, StoredReport, new_report_id, reports_table  # noqa: E402
 from tests.fakebotapi import Call, FakeBotAPI  # noqa: E402
 from wiring.factory import build_engine, build_reports  # noqa: E402

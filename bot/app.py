@@ -84,7 +84,7 @@ def build_bot_services(settings: Settings) -> BotServices:
     chat = ChatService(knowledge, UnansweredLog(engine), executor, memory)
     reminders = build_reminders(settings, engine)
     reminders.subscribe_configured(settings.reminder_chats)
-    compactor = Compactor(ReportStore(engine, migrate=False).compact)
+    compactor = Compactor(ReportStore(engine).compact)
     reports = build_reports(settings, engine, on_write=compactor.written)
     compactor.start()
     # A process killed between a report and its rebuild left arrival order in the file: rebuild once now.

@@ -40,7 +40,7 @@ class _Moment(click.ParamType):
     name = "ISO-DATETIME"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
-        from reminders.planner import CHINA
+        from common.clock import CHINA
 
         try:
             moment = dt.datetime.fromisoformat(str(value))
@@ -65,7 +65,7 @@ def _service(env: Env) -> Iterator[ReminderService]:
 
 
 def _start_of(day: dt.date | None) -> dt.datetime | None:
-    from reminders.planner import CHINA
+    from common.clock import CHINA
 
     return dt.datetime.combine(day, dt.time(), tzinfo=CHINA) if day else None
 
@@ -141,7 +141,7 @@ def send_due(env: Env, now: dt.datetime | None, as_json: bool) -> int:
     from bot.app import build_sending_bot, require_token
     from bot.errors import TelegramUnreachable, TokenRejected
     from bot.sender import TelegramSender
-    from reminders.planner import CHINA
+    from common.clock import CHINA
     from wiring.factory import build_engine, build_reminders
     from wiring.logs import configure_logging
 

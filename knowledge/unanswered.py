@@ -6,13 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Column, Date, Engine, Integer, MetaData, String, Table, Text, func, insert, select
-from sqlalchemy import text as sql_text
 
 REASONS = ("refused", "downvoted")
 MAX_STORED_CHARS = 1000
-# PostgreSQL advisory lock taken while creating tables (same key in reports.store, reminders.store):
-# two processes starting on an empty database would otherwise both CREATE TABLE and one would crash.
-SCHEMA_LOCK = 0x71696E6766656E67  # "qingfeng"
 
 metadata = MetaData()
 unanswered_questions = Table(
@@ -40,11 +36,7 @@ class UnansweredLog:
     """An append-only log in the relational store (SQLite by default, any SQLAlchemy URL)."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-            metadata.create_all(conn, tables=[unanswered_questions])
+        self.engine = engine  # migrated by wiring.database.upgrade: the log runs no DDL
 
     def record(self, question: str, reason: str, day: dt.date) -> None:
         """Log one unanswered question; ``reason`` is "refused" or "downvoted"."""

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from common.clock import CHINA
 from reminders.errors import ReminderError
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class Block(Protocol):

@@ -8,27 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.clock import Clock, china_now
 from reminders.broadcast import Broadcaster, BroadcastReport, Sender
 from reminders.calendar import HolidayBlock, HolidayCalendar
 from reminders.content import ArticleLookup, Reminder, Template, render, render_custom, template_for
 from reminders.errors import ReminderError
-from reminders.planner import CHINA, PlanConfig, PlannedReminder, load_custom, plan
+from reminders.planner import PlanConfig, PlannedReminder, load_custom, plan
 from reminders.store import ReminderStore, Subscription
 
 log = logging.getLogger("qingfeng.reminders")
 
-Clock = Callable[[], dt.datetime]
 LOOKBACK = dt.timedelta(days=40)  # how far back a missed reminder can still be due (its holiday not begun)
 HORIZON = dt.timedelta(days=400)  # how far ahead the plan (and the scheduler's jobs) reach
-
-
-def china_now() -> dt.datetime:
-    """The current time in Asia/Shanghai."""
-    return dt.datetime.now(CHINA)
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,9 @@ from sqlalchemy import (
     and_,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-
-# PostgreSQL advisory lock taken while creating tables (same key in reports.store, knowledge.unanswered):
-# two processes starting on an empty database would otherwise both CREATE TABLE and one would crash.
-SCHEMA_LOCK = 0x71696E6766656E67  # "qingfeng"
 
 metadata = MetaData()
 
@@ -86,11 +81,7 @@ class ReminderStore:
     """Subscriptions and deliveries; every method is one short transaction."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-            metadata.create_all(conn)
+        self.engine = engine  # migrated by wiring.database.upgrade: the store runs no DDL
 
     # Subscriptions
 

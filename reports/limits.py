@@ -18,18 +18,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
+from common.clock import DayClock, china_today
 from reports.errors import TooManyAttempts
-
-CHINA = ZoneInfo("Asia/Shanghai")
-
-DayClock = Callable[[], dt.date]
-
-
-def china_today() -> dt.date:
-    """Today's date in Asia/Shanghai."""
-    return dt.datetime.now(CHINA).date()
 
 
 class _DailyPseudonyms:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from common.clock import DayClock, china_today
 from reports.crypto import open_json, open_sealed, seal_json
 from reports.errors import (
     DecryptionFailed,
@@ -39,9 +40,7 @@ from reports.model import (
     check_text,
 )
 from reports.service import (
-    DayClock,
     Directory,
-    china_today,
     current_keys,
     message_text,
     purge_closed,

@@ -25,8 +25,8 @@ import json
 import struct
 from collections.abc import Callable, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from common.clock import DayClock, china_today
 from reports.crypto import open_json, seal, seal_json
 from reports.errors import BadReceipt, DecryptionFailed, NoReviewerKeys
 from reports.keys import ReviewerPublicKey
@@ -43,17 +43,10 @@ from reports.receipt import ReceiptKeys, new_code, open_reply_private, reply_key
 from reports.signing import proven, signed_by_one_of
 from reports.store import ReportStore, StoredReport, new_report_id
 
-DayClock = Callable[[], dt.date]
 # The reviewers folder, read at each use: a callable is asked each time, so a new key needs no restart.
 Directory = Callable[[], Sequence[ReviewerPublicKey]] | Sequence[ReviewerPublicKey]
-CHINA = ZoneInfo("Asia/Shanghai")
 _HEADER = struct.Struct(">I")  # length of an attachment's JSON header
 _SUBMIT_TRIES = 5
-
-
-def china_today() -> dt.date:
-    """Today in Asia/Shanghai: the only precision at which the store records time."""
-    return dt.datetime.now(CHINA).date()
 
 
 def resolve_directory(directory: Directory) -> list[ReviewerPublicKey]:

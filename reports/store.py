@@ -13,7 +13,6 @@ import datetime as dt
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import (
     CheckConstraint,
@@ -40,16 +39,10 @@ from sqlalchemy.exc import IntegrityError
 
 from reports.errors import StatusChangeRefused, UnknownReport
 
-VERSION_TABLE = "reports_alembic_version"
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Crockford's base32: no I, L, O or U, so an id read aloud or retyped is not misread.
 ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ID_LENGTH = 10  # 50 random bits: ids say nothing about order and are not guessable in sequence
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
-# PostgreSQL advisory lock taken while creating tables (same key in reminders.store, knowledge.unanswered):
-# two processes starting on an empty database would otherwise both CREATE TABLE and one would crash.
-SCHEMA_LOCK = 0x71696E6766656E67  # "qingfeng"
-
 metadata = MetaData()
 
 reports_table = Table(
@@ -116,20 +109,6 @@ def normalize_report_id(text: str) -> str:
     return cleaned.translate(_LOOKALIKES)
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the report tables to the newest schema (Alembic, own version table); safe to repeat."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":  # held until commit: a second process waits, then finds head
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-
-
 @dataclass(frozen=True)
 class StoredReport:
     """A report's row: its public facts and the reporter's sealed reply key pair."""
@@ -189,10 +168,8 @@ _REPORT_COLUMNS = (
 class ReportStore:
     """The four report tables; each method is one transaction."""
 
-    def __init__(self, engine: Engine, migrate: bool = True) -> None:
-        self.engine = engine
-        if migrate:
-            upgrade(engine)
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine  # migrated by wiring.database.upgrade: the store runs no DDL
 
     # Writing
 

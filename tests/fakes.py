@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Engine
 
 from knowledge.gate import GateDecision
 from knowledge.model import Chunk
@@ -100,3 +101,12 @@ class KnownWordsGate:
         """Answer iff the retrieval found hits and the question shares a word with the corpus."""
         known = bool(retrieval.hits) and bool(retrieval.analysis.known_terms)
         return GateDecision(known, float(known), 0.0, 0.0, 0.0)
+
+
+def migrated(url: str) -> Engine:
+    """An engine on ``url`` with every table at the newest schema, as the services get it."""
+    from wiring.database import open_engine, upgrade
+
+    engine = open_engine(url)
+    upgrade(engine)
+    return engine

@@ -1,6 +1,6 @@
 """Dependencies point one way: a test that walks every import of every module (including function-level ones).
 
-core (knowledge, reminders, reports) ← assistant (Telegram-free shared services) ← wiring (settings, factory)
+common (the clock) ← core (knowledge, reminders, reports) ← assistant (Telegram-free shared services) ← wiring (settings, factory)
 handlers (Telegram handlers) may use assistant and the core, never wiring, bot or cli; bot (the Telegram channel)
 uses handlers and wiring; cli uses everything. No package imports one that imports it back.
 """
@@ -11,10 +11,11 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("knowledge", "reminders", "reports", "assistant", "wiring", "handlers", "bot", "cli")
+PACKAGES = ("common", "knowledge", "reminders", "reports", "assistant", "wiring", "handlers", "bot", "cli")
 CORE = {"knowledge", "reminders", "reports"}
 # What each package must never import (its own modules aside).
 FORBIDDEN = {
+    "common": {"telegram", *PACKAGES[1:]},
     **{core: {"telegram", "assistant", "wiring", "handlers", "bot", "cli"} for core in CORE},
     "assistant": {"telegram", "wiring", "handlers", "bot", "cli"},
     "wiring": {"telegram", "handlers", "bot", "cli"},

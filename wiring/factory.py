@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
+from common.clock import Clock, DayClock, china_now, china_today
 from knowledge.answer import Answerer
 from knowledge.card_matcher import CardMatcher
 from knowledge.cards import load_cards
@@ -25,13 +24,14 @@ from knowledge.vectorstore import ChromaStore, VectorStore
 from reminders.calendar import HolidayCalendar
 from reminders.content import ArticleLookup, corpus_lookup, load_templates
 from reminders.planner import PlanConfig
-from reminders.service import Clock, ReminderService, china_now
+from reminders.service import ReminderService
 from reminders.store import ReminderStore
 from reports.keys import ReviewerKey, load_reviewers
 from reports.receipt import ReceiptKeys, load_or_create_secret
 from reports.review import Reviewer
-from reports.service import DayClock, ReportService, china_today
+from reports.service import ReportService
 from reports.store import ReportStore
+from wiring.database import open_engine, upgrade
 from wiring.settings import Settings
 
 
@@ -85,45 +85,10 @@ def build_knowledge(
 
 
 def build_engine(settings: Settings) -> Engine:
-    """The relational store: SQLite under the data dir by default, or any SQLAlchemy URL (PostgreSQL)."""
-    from sqlalchemy import create_engine, event, make_url
-
-    url = settings.database
-    if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        database = make_url(url).database
-        if database and database != ":memory:":
-            _private_database_file(Path(database))
-        # Handlers and worker threads share the engine; SQLite needs telling that this is fine.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    target = make_url(url)
-    if target.drivername == "postgresql":
-        # SQLAlchemy's default PostgreSQL driver is psycopg2; the postgres extra installs psycopg 3.
-        target = target.set(drivername="postgresql+psycopg")
-    return create_engine(target, pool_pre_ping=True)
-
-
-def _private_database_file(path: Path) -> None:
-    # SQLite creates its -wal and -shm files with the database file's permissions: making the database 0600
-    # before SQLite first opens it keeps all three readable by this account only, whatever the umask.
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        if file.exists():
-            os.chmod(file, 0o600)
-
-
-def _sqlite_pragmas(connection: Any, record: Any) -> None:
-    cursor = connection.cursor()
-    # WAL: readers do not block the writer, and a commit is one append — it survives the process being
-    # killed (synchronous=NORMAL only risks the last commits on power loss). secure_delete overwrites
-    # deleted content instead of leaving it in free pages.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA secure_delete=ON")
-    cursor.close()
+    """The relational store, migrated to the newest schema: SQLite under the data dir, or any SQLAlchemy URL."""
+    engine = open_engine(settings.database, settings.data_dir)
+    upgrade(engine)
+    return engine
 
 
 def plan_config(settings: Settings) -> PlanConfig:

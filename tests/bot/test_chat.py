@@ -8,14 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from assistant.chat import ChatService, ConversationMemory, Topic
 from assistant.errors import AnswerExpired
 from knowledge.model import Answer, Citation
 from knowledge.service import KnowledgeService
 from knowledge.unanswered import UnansweredLog
-from tests.fakes import HashingEmbedder, KnownWordsGate, MemoryStore
+from tests.fakes import HashingEmbedder, KnownWordsGate, MemoryStore, migrated
 from wiring.factory import build_knowledge
 from wiring.settings import load_settings
 
@@ -49,7 +48,7 @@ def clock() -> Clock:
 @pytest.fixture
 def service(knowledge: KnowledgeService, tmp_path: Path, clock: Clock) -> Iterator[ChatService]:
     executor = ThreadPoolExecutor(2)
-    log = UnansweredLog(create_engine(f"sqlite:///{tmp_path / 'q.db'}"))
+    log = UnansweredLog(migrated(f"sqlite:///{tmp_path / 'q.db'}"))
     yield ChatService(knowledge, log, executor, ConversationMemory(ttl=600, clock=clock), today=lambda: DAY)
     executor.shutdown()
 
@@ -183,7 +182,7 @@ for follow in ("那如果是亲戚结婚呢？", "那春节呢？", "那端午�
 @pytest.fixture
 def scripted(tmp_path: Path, clock: Clock) -> Iterator[tuple[ChatService, ScriptedKnowledge]]:
     executor = ThreadPoolExecutor(2)
-    log = UnansweredLog(create_engine(f"sqlite:///{tmp_path / 'q.db'}"))
+    log = UnansweredLog(migrated(f"sqlite:///{tmp_path / 'q.db'}"))
     knowledge = ScriptedKnowledge(SCRIPT)
     memory = ConversationMemory(ttl=600, clock=clock)
     yield ChatService(knowledge, log, executor, memory, today=lambda: DAY), knowledge  # type: ignore[arg-type]

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from telegram.ext import ExtBot
 
 from assistant.scheduler import JOB_PREFIX, PURGE_JOB, REPLAN_JOB, ReminderScheduler, purge_reports
 from bot.ratelimit import PacedRateLimiter
 from bot.sender import TelegramSender
+from common.clock import CHINA
 from reminders.content import ArticleLookup, corpus_lookup
-from reminders.planner import CHINA
 from reminders.service import ReminderService
 from reports.model import ReportDraft
 from reports.receipt import ReceiptKeys
@@ -25,6 +25,7 @@ from reports.review import Reviewer
 from reports.service import ReportService
 from reports.store import ReportStore
 from tests.fakebotapi import FakeBotAPI
+from tests.fakes import migrated
 from tests.reports.conftest import listing, new_reviewer_key
 from wiring.factory import build_reminders
 from wiring.settings import load_settings
@@ -45,7 +46,7 @@ def server() -> Iterator[FakeBotAPI]:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'q.db'}", connect_args={"check_same_thread": False})
+    engine = migrated(f"sqlite:///{tmp_path / 'q.db'}")
     yield engine
     engine.dispose()
 

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from reminders.store import ReminderStore
 from tests.cli.test_cli import run
 from tests.fakebotapi import FakeBotAPI
+from tests.fakes import migrated
 from wiring.settings import load_settings
 
 DUE = "2026-09-28T09:00"  # the 2026 国庆 main reminder
@@ -35,7 +35,7 @@ def bot_env(server: FakeBotAPI) -> dict[str, str]:
 
 def store_for(data_dir: Path) -> ReminderStore:
     url = load_settings({"data_dir": data_dir}).database
-    return ReminderStore(create_engine(url, connect_args={"check_same_thread": False}))
+    return ReminderStore(migrated(url))
 
 
 def subscribe(data_dir: Path, chats: list[int]) -> ReminderStore:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cli.exits import EXIT_NOT_FOUND, EXIT_USAGE
 from cli.main import Env
-from reminders.planner import CHINA
+from common.clock import CHINA
 from tests.cli.runner import Result, invoke
 from wiring.factory import build_engine, build_reminders
 from wiring.settings import load_settings

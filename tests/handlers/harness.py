@@ -11,9 +11,9 @@ from typing import Any
 
 from assistant.chat import ChatService, ConversationMemory
 from bot.app import BotServices, QingfengApp, ServicesFactory, build_application
+from common.clock import Clock
 from knowledge.unanswered import UnansweredLog
 from reminders.content import ArticleLookup, corpus_lookup
-from reminders.service import Clock
 from tests.fakebotapi import Call, FakeBotAPI
 from tests.fakes import HashingEmbedder, MemoryStore
 from wiring.factory import build_engine, build_knowledge, build_reminders, build_reports

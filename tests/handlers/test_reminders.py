@@ -20,11 +20,12 @@ import pytest
 
 from assistant import scheduler as reminder_scheduler
 from assistant.messages import GENERIC, describe
+from common.clock import CHINA
 from handlers import texts
 from handlers.reminders import dates_text, summary_text, upcoming_html, when_text
 from reminders.broadcast import BroadcastReport
 from reminders.errors import CalendarError, ReminderError, TemplateError
-from reminders.planner import CHINA, PlannedReminder
+from reminders.planner import PlannedReminder
 from reminders.service import ReminderService
 from tests.fakebotapi import FakeBotAPI
 from tests.handlers.harness import Driver, fake_services, running_app

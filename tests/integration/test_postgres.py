@@ -26,25 +26,22 @@ from sqlalchemy import Connection, Engine, create_engine, func, insert, inspect,
 from sqlalchemy.exc import IntegrityError
 
 from assistant.scheduler import JOB_PREFIX, ReminderScheduler, sync_jobs
+from common.clock import CHINA
 from knowledge.unanswered import UnansweredLog
 from reminders.broadcast import Broadcaster, ChatGone, ChatMoved, RetryLater
 from reminders.content import ArticleLookup
-from reminders.planner import CHINA
 from reminders.store import ReminderStore
 from reports.keys import load_reviewer_key, write_key_files
 from reports.model import Attachment, ReportDraft
 from reports.receipt import ReceiptKeys
 from reports.service import ReportService
 from reports.store import (
-    VERSION_TABLE,
     AuditEntry,
     ReportStore,
     StoredReport,
     attachments_table,
     entries_table,
-    metadata,
     reports_table,
-    upgrade,
 )
 from tests.bot import test_scheduler as scheduler_tests
 from tests.reminders import test_broadcast as broadcast_tests
@@ -53,11 +50,14 @@ from tests.reports import test_review as review_tests
 from tests.reports import test_service as service_tests
 from tests.reports import test_store as report_store_tests
 from tests.reports.conftest import DAY, Days, ReportKit, new_reviewer_key
+from wiring.database import VERSION_TABLE, open_engine, schema, upgrade
 from wiring.factory import build_engine, build_reminders, build_reports, build_reviewer, reviewers_dir
 from wiring.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"reports", "report_entries", "report_attachments", "report_audit"}
+OTHER_TABLES = {"reminder_subscriptions", "reminder_deliveries", "unanswered_questions", "scheduler_jobs"}
+HEAD = "0003_reminders_questions_jobs"
 SUPERGROUP = -1001234567890  # Telegram supergroup ids are -100 followed by ten digits: past 32 bits
 OLD_GROUP = -987654321
 
@@ -188,37 +188,42 @@ def test_a_bare_postgresql_url_uses_psycopg_3(pg_url: str, tmp_path: Path) -> No
         engine.dispose()
 
 
-# Reports: the Alembic migration and what PostgreSQL enforces
+# One migration for every table, and what PostgreSQL enforces
 
 
-def test_report_migration_creates_the_tables_once_and_matches_the_code(pg_engine: Engine) -> None:
-    assert inspect(pg_engine).get_table_names() == []
-    ReportStore(pg_engine)
-    ReportStore(pg_engine)  # the bot and the CLI both migrate at start-up
-    upgrade(pg_engine)
-    assert set(inspect(pg_engine).get_table_names()) == TABLES | {VERSION_TABLE}
-    with pg_engine.connect() as conn:
-        versions = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
-        assert versions == ["0002_status_proof"]
-        context = MigrationContext.configure(
-            conn, opts={"version_table": VERSION_TABLE, "compare_type": True}
-        )
-        assert compare_metadata(context, metadata) == []
-    types = {c["name"]: str(c["type"]) for c in inspect(pg_engine).get_columns("reports")}
-    assert types["lookup_hash"] == "BYTEA" and types["day"] == "DATE"
+def test_the_migration_creates_every_table_once_and_matches_the_code(pg_url: str) -> None:
+    engine = open_engine(pg_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+        upgrade(engine)
+        upgrade(engine)  # the bot and the CLI both migrate at start-up
+        assert set(inspect(engine).get_table_names()) == TABLES | OTHER_TABLES | {VERSION_TABLE}
+        with engine.connect() as conn:
+            versions = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+            assert versions == [HEAD]
+            context = MigrationContext.configure(
+                conn, opts={"version_table": VERSION_TABLE, "compare_type": True}
+            )
+            assert compare_metadata(context, schema()) == []
+        types = {c["name"]: str(c["type"]) for c in inspect(engine).get_columns("reports")}
+        assert types["lookup_hash"] == "BYTEA" and types["day"] == "DATE"
+    finally:
+        engine.dispose()
 
 
-def test_report_migration_leaves_other_components_tables_alone(pg_engine: Engine) -> None:
-    ReminderStore(pg_engine).subscribe(SUPERGROUP, "群", DAY)
-    UnansweredLog(pg_engine).record("问题", "refused", DAY)
-    ReportStore(pg_engine)
-    assert set(inspect(pg_engine).get_table_names()) == TABLES | {
-        VERSION_TABLE,
-        "reminder_subscriptions",
-        "reminder_deliveries",
-        "unanswered_questions",
-    }
-    assert [s.chat_id for s in ReminderStore(pg_engine).subscriptions()] == [SUPERGROUP]
+def test_the_migration_leaves_other_applications_tables_alone(pg_url: str) -> None:
+    engine = open_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE other_app (x INTEGER)"))
+            conn.execute(text("INSERT INTO other_app VALUES (7)"))
+        upgrade(engine)
+        ReminderStore(engine).subscribe(SUPERGROUP, "群", DAY)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT x FROM other_app")).scalar_one() == 7
+        assert [s.chat_id for s in ReminderStore(engine).subscriptions()] == [SUPERGROUP]
+    finally:
+        engine.dispose()
 
 
 def stored(report_id: str) -> StoredReport:
@@ -316,7 +321,7 @@ def test_a_concurrent_writer_taking_the_lookup_hash_leaves_nothing_behind(kit: R
             super()._insert_attachment(conn, report_id, seq, envelope)
 
     results: dict[str, bool] = {}
-    slow = SlowStore(kit.engine, migrate=False)
+    slow = SlowStore(kit.engine)
     first = threading.Thread(
         target=lambda: results.__setitem__("A", slow.add_report(stored("AAAAAAAAAA"), b"same", b"a", [b"f"]))
     )
@@ -356,15 +361,10 @@ def test_concurrent_additions_and_replies_get_distinct_sequence_numbers(kit: Rep
 
 _START_UP = """
 import sys, time
-from sqlalchemy import create_engine
-from knowledge.unanswered import UnansweredLog
-from reminders.store import ReminderStore
-from reports.store import ReportStore
-engine = create_engine(sys.argv[1])
+from wiring.database import open_engine, upgrade
+engine = open_engine(sys.argv[1])
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
-ReportStore(engine)
-ReminderStore(engine)
-UnansweredLog(engine)
+upgrade(engine)
 """
 
 
@@ -389,11 +389,9 @@ def test_processes_starting_together_on_an_empty_database_all_come_up(pg_url: st
     assert failures == []
     engine = create_engine(pg_url)
     try:
-        assert len(inspect(engine).get_table_names()) == len(TABLES) + 4
+        assert set(inspect(engine).get_table_names()) == TABLES | OTHER_TABLES | {VERSION_TABLE}
         with engine.connect() as conn:
-            assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == [
-                "0002_status_proof"
-            ]
+            assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == [HEAD]
     finally:
         engine.dispose()
 

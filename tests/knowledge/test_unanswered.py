@@ -6,13 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 from knowledge.unanswered import UnansweredLog
+from tests.fakes import migrated
 
 
 def test_most_frequent_first_with_reasons(tmp_path: Path) -> None:
-    log = UnansweredLog(create_engine(f"sqlite:///{tmp_path / 'q.db'}"))
+    log = UnansweredLog(migrated(f"sqlite:///{tmp_path / 'q.db'}"))
     day = dt.date(2026, 11, 27)
     log.record("社保断缴怎么办", "refused", day)
     log.record("公车  私用\n怎么处理", "downvoted", day)
@@ -25,7 +26,7 @@ def test_most_frequent_first_with_reasons(tmp_path: Path) -> None:
 
 
 def test_stores_no_time_and_no_person(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'q.db'}")
+    engine = migrated(f"sqlite:///{tmp_path / 'q.db'}")
     UnansweredLog(engine)
     columns = {c["name"]: str(c["type"]) for c in inspect(engine).get_columns("unanswered_questions")}
     assert set(columns) == {"id", "question", "day", "reason"}
@@ -33,7 +34,7 @@ def test_stores_no_time_and_no_person(tmp_path: Path) -> None:
 
 
 def test_unknown_reason_is_refused_and_blank_question_skipped(tmp_path: Path) -> None:
-    log = UnansweredLog(create_engine("sqlite://"))
+    log = UnansweredLog(migrated("sqlite://"))
     with pytest.raises(ValueError):
         log.record("问题", "angry", dt.date(2026, 1, 1))
     log.record("   ", "refused", dt.date(2026, 1, 1))

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.sender import TelegramSender
 from reminders.broadcast import Broadcaster
 from reminders.store import ReminderStore
 from tests.fakebotapi import FakeBotAPI
+from tests.fakes import migrated
 
 DAY = dt.date(2026, 9, 28)
 
@@ -26,9 +26,7 @@ def server() -> Iterator[FakeBotAPI]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> ReminderStore:
-    return ReminderStore(
-        create_engine(f"sqlite:///{tmp_path / 'r.db'}", connect_args={"check_same_thread": False})
-    )
+    return ReminderStore(migrated(f"sqlite:///{tmp_path / 'r.db'}"))
 
 
 def bot_for(server: FakeBotAPI) -> ExtBot:  # type: ignore[type-arg]

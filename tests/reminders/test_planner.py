@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from common.clock import CHINA
 from reminders.errors import ReminderError
-from reminders.planner import CHINA, CustomReminder, PlanConfig, load_custom, plan, workdays_before
+from reminders.planner import CustomReminder, PlanConfig, load_custom, plan, workdays_before
 
 D = dt.date
 

@@ -6,16 +6,16 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from reminders.store import ReminderStore
+from tests.fakes import migrated
 
 DAY = dt.date(2026, 9, 1)
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> ReminderStore:
-    return ReminderStore(create_engine(f"sqlite:///{tmp_path / 'r.db'}"))
+    return ReminderStore(migrated(f"sqlite:///{tmp_path / 'r.db'}"))
 
 
 def test_subscribe_twice_and_unsubscribe_keep_the_reason(store: ReminderStore) -> None:

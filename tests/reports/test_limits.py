@@ -7,8 +7,9 @@ import threading
 
 import pytest
 
+from common.clock import china_today
 from reports.errors import TooManyAttempts
-from reports.limits import DailyLimiter, FailureLimiter, china_today
+from reports.limits import DailyLimiter, FailureLimiter
 
 USER = 987654321
 OTHER = 123456789

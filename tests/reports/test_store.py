@@ -1,4 +1,4 @@
-"""The report tables: Alembic migrations, what is (not) stored, one transaction per report."""
+"""The report tables: what is (not) stored, one transaction per report (migrations: tests/test_database.py)."""
 
 from __future__ import annotations
 
@@ -6,61 +6,26 @@ import re
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from reminders.store import ReminderStore
 from reports.errors import StatusChangeRefused, UnknownReport
 from reports.store import (
     ID_ALPHABET,
-    VERSION_TABLE,
     AuditEntry,
     ReportStore,
     StoredReport,
     metadata,
     new_report_id,
     normalize_report_id,
-    upgrade,
 )
 from tests.reports.conftest import DAY, ReportKit
-from wiring.factory import build_engine
-from wiring.settings import load_settings
+from wiring.database import upgrade
 
 TABLES = {"reports", "report_entries", "report_attachments", "report_audit"}
 
 
 def stored(report_id: str = "ABCDEFGHJK") -> StoredReport:
     return StoredReport(report_id, DAY, "new", DAY, None, b"p" * 32, b"s" * 72)
-
-
-def test_upgrade_creates_the_tables_once_and_matches_the_metadata(tmp_path: Path) -> None:
-    engine = build_engine(load_settings({"data_dir": tmp_path}))
-    assert inspect(engine).get_table_names() == []
-    upgrade(engine)
-    assert set(inspect(engine).get_table_names()) == TABLES | {VERSION_TABLE}
-    upgrade(engine)  # idempotent: the bot and the CLI both migrate at start-up
-    with engine.connect() as conn:
-        versions = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
-        assert versions == ["0002_status_proof"]
-        context = MigrationContext.configure(
-            conn, opts={"version_table": VERSION_TABLE, "compare_type": True}
-        )
-        # The tables the migration made are exactly the ones the store's code describes.
-        assert compare_metadata(context, metadata) == []
-    engine.dispose()
-
-
-def test_upgrade_leaves_other_components_tables_alone(tmp_path: Path) -> None:
-    engine = build_engine(load_settings({"data_dir": tmp_path}))
-    ReminderStore(engine).subscribe(-100, "群", DAY)
-    ReportStore(engine)
-    assert set(inspect(engine).get_table_names()) >= TABLES | {
-        "reminder_subscriptions",
-        "reminder_deliveries",
-    }
-    assert [s.chat_id for s in ReminderStore(engine).subscriptions()] == [-100]
-    engine.dispose()
 
 
 def test_report_tables_have_no_hidden_row_order_on_sqlite(kit: ReportKit) -> None:
@@ -158,31 +123,8 @@ def test_audit_rows_are_written_with_the_action(kit: ReportKit) -> None:
 def test_store_works_on_a_plain_engine_without_pragmas(tmp_path: Path) -> None:
     # Any SQLAlchemy URL: nothing in the store relies on build_engine's SQLite settings.
     engine = create_engine(f"sqlite:///{tmp_path / 'plain.db'}")
+    upgrade(engine)
     store = ReportStore(engine)
     assert store.add_report(stored(), b"h", b"body", [b"a", b"b"])
     assert store.purge(DAY) == []
-    engine.dispose()
-
-
-def test_a_database_of_the_first_schema_is_upgraded_with_its_reports(tmp_path: Path) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from reports.store import MIGRATIONS
-
-    engine = build_engine(load_settings({"data_dir": tmp_path}))
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0001_reports")
-        conn.execute(
-            text(
-                "INSERT INTO reports (id, day, status, status_day, lookup_hash, reply_public, reply_sealed_private)"
-                " VALUES ('ABCDEFGHJK', '2026-09-01', 'new', '2026-09-01', x'01', x'02', x'03')"
-            )
-        )
-    store = ReportStore(engine)  # migrates to the newest schema at start-up
-    report = store.get("ABCDEFGHJK")
-    assert report is not None and report.status == "new" and report.status_proof is None
     engine.dispose()

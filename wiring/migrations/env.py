@@ -1,8 +1,8 @@
-"""Alembic environment of the report tables: run in-process by ``reports.store.upgrade``.
+"""The one Alembic environment of every table Qingfeng keeps: run in-process by ``wiring.database.upgrade``.
 
-The caller hands over an open connection (``config.attributes["connection"]``), so the migration runs
-on exactly the engine the bot uses, SQLite pragmas included. The version table has its own name so the
-report schema can share a database with anything else.
+The caller hands over an open connection (``config.attributes["connection"]``), so the migration runs on exactly
+the engine the services use, SQLite pragmas included. The version table has Qingfeng's own name, so the schema
+can share a database with anything else.
 """
 
 from __future__ import annotations
@@ -12,20 +12,23 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine
 
-from reports.store import VERSION_TABLE, metadata
+from wiring.database import VERSION_TABLE, schema
+
+target = schema()
+OURS = set(target.tables)
 
 
-def _only_report_tables(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    # The database may hold other components' tables (reminders, scheduler jobs): leave them alone.
-    return type_ != "table" or name in metadata.tables
+def _only_ours(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    # The database may hold other applications' tables: leave them alone.
+    return type_ != "table" or name in OURS
 
 
 def _run(connection: Any) -> None:
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=target,
         version_table=VERSION_TABLE,
-        include_object=_only_report_tables,
+        include_object=_only_ours,
         render_as_batch=True,  # SQLite alters tables by copying them
     )
     with context.begin_transaction():
