@@ -3,6 +3,9 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 scripts/install.sh || exit 1
+scripts/engines.sh || exit 1
+# The PostgreSQL and Chroma-server tests must run here: an engine that cannot start fails them, never skips.
+export QINGFENG_TEST_REQUIRE_ENGINES=1
 .venv/bin/python -m pytest "$@"
 status=$?
 if [ "$status" -eq 5 ]; then

@@ -6,7 +6,11 @@ be UTF8 and let the user create schemas. Otherwise ``initdb``/``pg_ctl``
 are looked up in ``QINGFENG_TEST_PG_BIN``, then on PATH, then in ``/usr/lib/postgresql/*/bin`` and
 ``/usr/pgsql-*/bin``, and a cluster is started in a temporary folder for the session (as the ``postgres``
 system user when running as root: the server refuses to run as root); a cluster left by a killed session
-is removed by the next one. Without either the tests are skipped, saying why.
+is removed by the next one. Without either the tests are skipped, saying why — or fail, when
+``QINGFENG_TEST_REQUIRE_ENGINES`` is set (``test.sh`` sets it after installing PostgreSQL if it was missing).
+
+A Chroma server (``chroma run`` of the installed chromadb) is started on a free loopback port for the session
+in the same way (``chroma_url``).
 
 Every test gets its own schema (``search_path`` in the URL), dropped afterwards, so the tests do not see
 each other's tables and nothing else in a named server's database is touched.
@@ -35,11 +39,19 @@ from sqlalchemy.pool import NullPool
 from wiring.factory import build_engine
 from wiring.settings import Settings, load_settings
 
+REQUIRE_ENV = "QINGFENG_TEST_REQUIRE_ENGINES"  # set by test.sh: an engine that cannot start fails the tests
 URL_ENV = "QINGFENG_TEST_POSTGRES_URL"
 BIN_ENV = "QINGFENG_TEST_PG_BIN"
 DATABASE = "qingfeng"
 SERVER_USER = "postgres"
 START_TIMEOUT = 60
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a developer's machine without the engine; fail where the test command promised it (CI)."""
+    if os.environ.get(REQUIRE_ENV):
+        pytest.fail(f"{reason} (${REQUIRE_ENV} is set: the engine must be there)", pytrace=False)
+    pytest.skip(reason)
 
 
 def find_pg_bin() -> Path | None:
@@ -147,9 +159,9 @@ class Cluster:
             try:
                 account = pwd.getpwnam(SERVER_USER)
             except KeyError:
-                pytest.skip(f"running as root and there is no {SERVER_USER!r} user to run PostgreSQL as")
+                unavailable(f"running as root and there is no {SERVER_USER!r} user to run PostgreSQL as")
             if shutil.which("runuser") is None:
-                pytest.skip("running as root and runuser is missing: cannot start PostgreSQL as postgres")
+                unavailable("running as root and runuser is missing: cannot start PostgreSQL as postgres")
             os.chown(self.root, account.pw_uid, account.pw_gid)
         self.sockets.mkdir()
         if self.as_root:
@@ -212,7 +224,10 @@ class Cluster:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """The SQLAlchemy URL of an empty-to-start database on a real PostgreSQL (skips if there is none)."""
-    pytest.importorskip("psycopg", reason="psycopg is not installed: pip install -e '.[postgres]'")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        unavailable("psycopg is not installed: pip install -e '.[postgres]'")
     named = os.environ.get(URL_ENV)
     if named:
         url = with_psycopg(make_url(named))
@@ -223,7 +238,7 @@ def postgres_url() -> Iterator[str]:
     if bin_dir is None and os.environ.get(BIN_ENV):
         pytest.fail(f"${BIN_ENV}={os.environ[BIN_ENV]} holds no initdb, pg_ctl and postgres", pytrace=False)
     if bin_dir is None:
-        pytest.skip(
+        unavailable(
             f"no PostgreSQL server binaries (initdb, pg_ctl, postgres) in ${BIN_ENV}, on PATH or in "
             f"/usr/lib/postgresql/*/bin, and ${URL_ENV} is not set"
         )
@@ -279,3 +294,51 @@ def pg_engine(pg_settings: Settings) -> Iterator[Engine]:
     yield engine
     with contextlib.suppress(Exception):
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (the installed chromadb's ``chroma run``) on a free loopback port."""
+    import sys
+    import urllib.request
+
+    executable = Path(sys.executable).with_name("chroma")
+    if not executable.is_file():
+        unavailable(f"no chroma command beside {sys.executable} (pip install chromadb)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path_factory.mktemp("chroma")
+    log = (folder / "server.log").open("wb")
+    server = subprocess.Popen(
+        [str(executable), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, never a proxy
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if server.poll() is not None:
+                unavailable(
+                    f"chroma run exited with {server.returncode}: {(folder / 'server.log').read_text()[-500:]}"
+                )
+            try:
+                with direct.open(f"{url}/api/v2/heartbeat", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                unavailable(f"chroma run did not answer on {url} within {START_TIMEOUT} s")
+            time.sleep(0.2)  # polling for the server to come up, not waiting for something not to happen
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
