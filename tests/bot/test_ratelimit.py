@@ -46,3 +46,21 @@ async def test_a_priority_message_overtakes_the_queue(server: FakeBotAPI) -> Non
 async def test_without_priority_a_message_waits_its_turn(server: FakeBotAPI) -> None:
     # Released after all 40 queued ones (arrival order may differ by a place or two, as above).
     assert await arrival_of_last_request(server, priority=False) >= 36
+
+
+def test_the_private_parts_the_limiter_extends_are_those_of_the_pinned_versions() -> None:
+    # bot/ratelimit.py subclasses aiolimiter's AsyncLimiter and PTB's AIORateLimiter beyond their public API;
+    # pyproject.toml pins both. An upgrade that moves these parts fails here, not in production.
+    import inspect
+    from importlib.metadata import version
+
+    from aiolimiter import AsyncLimiter
+    from telegram.ext import AIORateLimiter
+
+    assert version("aiolimiter") == "1.2.1" and version("python-telegram-bot") == "22.8"
+    for name in ("_waiters", "_level", "_next_count", "max_rate", "_loop", "_wake_next", "has_capacity"):
+        assert hasattr(AsyncLimiter, name), name  # slots, properties and methods of the class
+    assert "_run_request" in dict(inspect.getmembers(AIORateLimiter))
+    parameters = inspect.signature(AIORateLimiter._run_request).parameters
+    assert list(parameters)[1:] == ["chat", "group", "allow_paid_broadcast", "callback", "args", "kwargs"]
+    assert hasattr(PacedRateLimiter(max_retries=3), "_base_limiter")

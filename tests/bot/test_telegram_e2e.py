@@ -227,8 +227,7 @@ def test_group_answers_only_when_addressed(bot: BotProcess) -> None:
     first = reply_to(bot, group, mark)
     assert first["text"].count("【1】《") == 1
     assert first.get("reply_parameters"), "group answers quote the question"
-    time.sleep(1.0)
-    assert len(server.sent_messages(group)) == 1
+    # That the chatter got nothing is checked once it was fully handled: tests/handlers/test_qa.py.
 
     mentioned = ask(
         bot, group, "@qingfeng_test_bot 收下属红包会怎样", chat_type="supergroup", chat_title="办公室"
@@ -305,9 +304,11 @@ def test_rate_limited_reply_is_delivered_exactly_once(bot: BotProcess) -> None:
     server.fail("sendMessage", 429, times=1, retry_after=1)
     mark = server.mark()
     server.send_text(1008, "接待能安排住套房吗")
-    reply_to(bot, 1008, mark)
-    time.sleep(2.0)
-    attempts = [c for c in sends_since(server, mark) if c.chat_id == 1008]
+    first = reply_to(bot, 1008, mark)
+    # A second question in the chat, answered after the first reply: a late duplicate of the first would have
+    # been retried within retry_after (1 s) of the 429, before the first reply's 200.
+    ask(bot, 1008, "公车能私用吗")
+    attempts = [c for c in sends_since(server, mark) if c.chat_id == 1008 and c.text == first["text"]]
     assert [c.status for c in attempts] == [429, 200]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable
@@ -137,3 +138,15 @@ class Driver:
     async def call(self, method: str, after: int) -> Reply:
         """The bot's next successful ``method`` call after call index ``after``."""
         return Reply(await self.api.wait_for_async(method, after=after))
+
+    async def settled(self, timeout: float = 30.0) -> None:
+        """Return once every update pushed so far has been fully processed: only then is an absence proven.
+
+        The server holds an update until a later getUpdates confirms it, which PTB sends after putting the batch
+        in its queue; the application marks each queued update done when its handlers have finished.
+        """
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.api.pending_updates():
+            assert asyncio.get_running_loop().time() < deadline, "the bot did not fetch its updates"
+            await asyncio.sleep(0.01)  # polling for the fetch, not waiting for something not to happen
+        await asyncio.wait_for(self.app.update_queue.join(), timeout)

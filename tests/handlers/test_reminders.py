@@ -310,7 +310,7 @@ async def test_cancelled_broadcast_sends_nothing(bot: Bot) -> None:
     await bot.call("answerCallbackQuery", mark)
     while not [c for c in bot.api.calls("editMessageText")[1:] if not c.ok]:  # refused: "not modified"
         await asyncio.sleep(0.01)
-    await asyncio.sleep(0.2)  # time enough for an error handler's apology, were there one
+    await bot.settled()  # the second tap fully handled, error handler included
     assert GENERIC.rstrip("。") not in [c.text for c in bot.api.sent_messages(ADMIN)]
     assert _reminders_received(bot.api, 512) == 0 and not bot.service.store.deliveries()
 

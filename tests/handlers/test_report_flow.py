@@ -554,11 +554,13 @@ async def test_pending_notices_are_batched_and_dropped_at_stop() -> None:
     for _ in range(3):
         notices.arrived()
     assert notices.pending == 3
-    await asyncio.sleep(0.2)
+    for _ in range(500):  # the batch goes out after its delay
+        if sent:
+            break
+        await asyncio.sleep(0.01)
     assert sent == [notice_text(3)]
     notices.arrived()
-    await notices.stop()  # a restart drops what is pending
-    await asyncio.sleep(0.1)
+    await notices.stop()  # a restart drops what is pending: stop() returns once nothing more can be sent
     assert sent == [notice_text(3)] and notices.pending == 0
 
 
@@ -601,7 +603,7 @@ async def test_a_double_tap_acts_once(bot: Bot) -> None:
     await bot.api.wait_for_async(
         "answerCallbackQuery", lambda c: len(bot.api.calls("answerCallbackQuery")) >= 4, after=mark
     )
-    await asyncio.sleep(0.2)  # time enough for a second prompt, were there one
+    await bot.settled()  # both taps of both steps handled: a second prompt would have been sent by now
     sent = bot.api.sent_texts(chat)
     assert sum(t.startswith("第2步") for t in sent) == 1 and sum(t.startswith("第3步") for t in sent) == 1
 
