@@ -6,7 +6,8 @@ scripts/install.sh || exit 1
 scripts/engines.sh || exit 1
 # The PostgreSQL and Chroma-server tests must run here: an engine that cannot start fails them, never skips.
 export QINGFENG_TEST_REQUIRE_ENGINES=1
-.venv/bin/python -m pytest "$@"
+# One worker per core; a file's tests stay together (module fixtures start one bot process per file).
+.venv/bin/python -m pytest -n auto --dist loadfile "$@"
 status=$?
 if [ "$status" -eq 5 ]; then
   echo "no tests were collected: failing" >&2

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import ipaddress
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,18 +46,58 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
+# The real index is built once per model and knowledge package (code, corpus, cards, data): a later run copies it.
+CACHE = Path(os.environ.get("QINGFENG_TEST_CACHE", ROOT / ".cache" / "tests"))
+
+
+def index_key() -> str:
+    """The model's fingerprint and every file of the knowledge package, hashed."""
+    from knowledge.embedder import find_default_model, model_fingerprint
+
+    digest = hashlib.sha256(model_fingerprint(find_default_model()).encode())
+    for path in sorted((ROOT / "knowledge").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
 @pytest.fixture(scope="session")
 def real_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir holding an index of the bundled corpus, embedded by m3e-small."""
+    """A data dir for the index of the bundled corpus, embedded by m3e-small (filled by ``real_service``)."""
     return tmp_path_factory.mktemp("real")
+
+
+@contextlib.contextmanager
+def _cache_lock() -> Iterator[None]:
+    # Parallel workers (pytest -n) build the index once: the others wait here, then copy it.
+    import fcntl
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "index.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
 def real_service(real_data_dir: Path) -> Iterator[KnowledgeService]:
     """The knowledge service exactly as `qingfeng` builds it, on the real model."""
-    service = build_knowledge(load_settings({"data_dir": real_data_dir}))
-    report = service.ensure_ready()
-    assert report is None or not report.errors
-    service.warm()
+    with _cache_lock():
+        cached = CACHE / f"index-{index_key()}"
+        if cached.is_dir():
+            shutil.copytree(cached, real_data_dir / "index")
+        service = build_knowledge(load_settings({"data_dir": real_data_dir}))
+        report = service.ensure_ready()
+        assert report is None or not report.errors
+        service.warm()  # also embeds the cards' phrasings into the index folder
+        if not cached.is_dir():
+            # Copied beside the cache, then renamed: a run killed halfway never leaves a partial index to reuse.
+            partial = Path(tempfile.mkdtemp(dir=CACHE, prefix="partial-"))
+            shutil.copytree(real_data_dir / "index", partial / "index")
+            os.replace(partial / "index", cached)
+            shutil.rmtree(partial, ignore_errors=True)
     yield service
     service.index.store.close()
