@@ -10,6 +10,7 @@ private key, which never enters the data dir.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -87,9 +88,15 @@ def wait_for_rebuild(db: Path, timeout: float = 180.0) -> Snapshot:
     raise AssertionError(f"the bot did not rebuild {db.name} within {timeout:.0f} s")
 
 
+@functools.cache
+def lookups(secret: Path, codes: tuple[str, ...]) -> list[bytes]:
+    """Each receipt code's lookup hash (scrypt: derived once for both snapshots)."""
+    keys = ReceiptKeys(load_or_create_secret(secret))  # exists: the bot created it
+    return [keys.derive(code)[0] for code in codes]
+
+
 def arrival_order(snap: Snapshot, db: Path, secret: Path, codes: Sequence[str]) -> dict[str, float]:
     """z-scores of how well the snapshot's layout ranks the reports (found by their receipt codes) by arrival."""
-    keys = ReceiptKeys(load_or_create_secret(secret))  # exists: the bot created it
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         rows = {
             bytes(lookup): (bytes(public), bytes(body), bytes(blob))
@@ -99,7 +106,7 @@ def arrival_order(snap: Snapshot, db: Path, secret: Path, codes: Sequence[str]) 
                 "JOIN report_attachments a ON a.report_id = r.id AND a.seq = 0"
             )
         }
-    found = [rows[keys.derive(code)[0]] for code in codes]
+    found = [rows[lookup] for lookup in lookups(secret, tuple(codes))]
     publics = [snap.locate(public) for public, _, _ in found]
     bodies = [snap.locate(body[:48]) for _, body, _ in found]
     blobs = [snap.locate(*windows(blob)) for _, _, blob in found]
