@@ -21,49 +21,47 @@ ENV_PREFIX = "QINGFENG_"
 CONFIG_FILE_VAR = "QINGFENG_CONFIG_FILE"
 
 
-# What the README says of each setting: (the default as shown, what it does). settings_table() renders it in the
-# order of the fields, and a test checks that every field has a row and the README shows the table.
-HELP: dict[str, tuple[str, str]] = {
-    "data_dir": (
-        "`./var`",
-        "数据目录：索引（`index/`）、数据库、自己的文档（`library/`）、审阅人公钥（`reviewers/`）",
-    ),
+# What the README says of each setting: what it does, or (the default as shown, what it does) where the default is
+# not a plain value (none, or worked out at run time). settings_table() renders it in the order of the fields, plain
+# defaults read from the fields themselves; a test checks that every field has a row and the README shows the table.
+HELP: dict[str, str | tuple[str, str]] = {
+    "data_dir": "数据目录：索引（`index/`）、数据库、自己的文档（`library/`）、审阅人公钥（`reviewers/`）",
     "library_dir": ("数据目录/`library`", "自己的文档所在文件夹（`qingfeng ingest 文件` 会复制到这里）"),
-    "include_default_corpus": ("`true`", "是否索引内置法规"),
+    "include_default_corpus": "是否索引内置法规",
     "embedding_model": ("m3e-small", "本地 sentence-transformers 模型文件夹"),
-    "embedding_batch_size": ("`128`", "建索引时每批最多几段文本（长条文另按长度少量成批，控制内存）"),
+    "embedding_batch_size": "建索引时每批最多几段文本（长条文另按长度少量成批，控制内存）",
     "chroma_url": (
         "无（内嵌）",
         "设为 `http://host:8000` 即改用 Chroma 服务器（client/server 模式），无需改代码",
     ),
     "chroma_token": ("无", "Chroma 服务器的访问令牌"),
-    "top_k": ("`3`", "每个回答最多引用几条"),
+    "top_k": "每个回答最多引用几条",
     "gate_threshold": ("训练时选定", "拒答门槛：问题在知识库范围内的概率（0–1）高于它才回答，越大越容易拒答"),
     "database_url": ("`sqlite:///数据目录/qingfeng.db`", "SQLAlchemy 地址，可换成 PostgreSQL（见下）"),
     "telegram_token": ("无", "Telegram 机器人令牌（`qingfeng run` 必需）"),
     "telegram_base_url": ("Telegram 官方", "自建 Bot API 服务器地址，以 `/bot` 结尾"),
     "telegram_admins": ("无", "机器人管理员的 Telegram 用户 id，如 `123,456`"),
     "webhook_secret": ("每次启动随机", "webhook 模式校验 Telegram secret_token 的密钥"),
-    "webhook_listen": ("`0.0.0.0`", "webhook 模式的监听地址"),
-    "webhook_port": ("`8443`", "webhook 模式的监听端口"),
-    "ask_workers": ("`2`", "后台检索线程数（检索不占用事件循环）"),
-    "followup_minutes": ("`10`", "追问时上一个问题保留多久（分钟）"),
-    "log_level": ("`INFO`", "日志级别"),
+    "webhook_listen": "webhook 模式的监听地址",
+    "webhook_port": "webhook 模式的监听端口",
+    "ask_workers": "后台检索线程数（检索不占用事件循环）",
+    "followup_minutes": "追问时上一个问题保留多久（分钟）",
+    "log_level": "日志级别",
     "reminder_chats": ("无", "始终接收节前提醒的聊天 id，如 `-100123,-100456`"),
-    "reminder_workdays_before": ("`3`", "节前第几个工作日提醒"),
-    "reminder_extra_days": ("`7`", "春节、国庆另加提前几天的提醒（0 为不加）"),
-    "reminder_time": ("`09:00`", "发送时间（北京时间）"),
-    "reports_delete_messages": ("`true`", "提交后从聊天中删除本次填写的消息"),
-    "reports_per_day": ("`3`", "每人每天最多提交几条线索"),
+    "reminder_workdays_before": "节前第几个工作日提醒",
+    "reminder_extra_days": "春节、国庆另加提前几天的提醒（0 为不加）",
+    "reminder_time": "发送时间（北京时间）",
+    "reports_delete_messages": "提交后从聊天中删除本次填写的消息",
+    "reports_per_day": "每人每天最多提交几条线索",
     "reports_reviewer_chat": ("无", "接收“有新线索”提醒（不含内容）的聊天 id"),
-    "reports_notice_min_delay": ("`5`", "该提醒至少延迟几分钟（在最小和最大之间随机）"),
-    "reports_notice_max_delay": ("`60`", "该提醒至多延迟几分钟"),
-    "reports_draft_minutes": ("`30`", "线索草稿多久不操作就作废（分钟）"),
+    "reports_notice_min_delay": "该提醒至少延迟几分钟（在最小和最大之间随机）",
+    "reports_notice_max_delay": "该提醒至多延迟几分钟",
+    "reports_draft_minutes": "线索草稿多久不操作就作废（分钟）",
     "reports_secret": (
         "数据目录/`receipt.secret`",
         "回执码的服务器密钥（十六进制，≥ 32 字节），建议放在数据库和数据目录之外",
     ),
-    "reports_retention_days": ("`365`", "办结后保留多少天"),
+    "reports_retention_days": "办结后保留多少天",
 }
 
 
@@ -270,7 +268,19 @@ def load_settings(values: Mapping[str, Any] | None = None) -> Settings:
 def settings_table() -> str:
     """The README's table of settings: every field of ``Settings``, in order."""
     rows = ["| 变量 | 默认 | 说明 |", "|---|---|---|"]
-    for name in Settings.model_fields:
-        default, meaning = HELP[name]
+    for name, field in Settings.model_fields.items():
+        entry = HELP[name]
+        default, meaning = entry if isinstance(entry, tuple) else (_shown(field.default), entry)
         rows.append(f"| `{ENV_PREFIX}{name.upper()}` | {default} | {meaning} |")
     return "\n".join(rows)
+
+
+def _shown(value: object) -> str:
+    # A plain default as the README shows it: `true`, `09:00`, `./var`, `3`.
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, dt.time):
+        return f"`{value:%H:%M}`"
+    if isinstance(value, Path):
+        return f"`./{value}`"
+    return f"`{value}`"
