@@ -17,6 +17,7 @@ import click
 
 from cli.exits import EXIT_FAILED, EXIT_OK
 from cli.main import CONTEXT, Env, pass_env, verbose_option
+from common.clock import CHINA, china_now
 from reminders.errors import UnknownHoliday
 
 if TYPE_CHECKING:
@@ -40,8 +41,6 @@ class _Moment(click.ParamType):
     name = "ISO-DATETIME"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
-        from common.clock import CHINA
-
         try:
             moment = dt.datetime.fromisoformat(str(value))
         except ValueError:
@@ -65,8 +64,6 @@ def _service(env: Env) -> Iterator[ReminderService]:
 
 
 def _start_of(day: dt.date | None) -> dt.datetime | None:
-    from common.clock import CHINA
-
     return dt.datetime.combine(day, dt.time(), tzinfo=CHINA) if day else None
 
 
@@ -141,12 +138,11 @@ def send_due(env: Env, now: dt.datetime | None, as_json: bool) -> int:
     from bot.app import build_sending_bot, require_token
     from bot.errors import TelegramUnreachable, TokenRejected
     from bot.sender import TelegramSender
-    from common.clock import CHINA
     from wiring.factory import build_engine, build_reminders
     from wiring.logs import configure_logging
 
     settings = env.settings
-    moment = now or dt.datetime.now(CHINA)
+    moment = now or china_now()
     token = require_token(settings)
     configure_logging(settings.log_level if env.verbose else "WARNING", secrets=[token])
     engine = build_engine(settings)

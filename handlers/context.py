@@ -89,11 +89,6 @@ class BotData:
             raise BotNotStarted("a handler ran before post_init started the services")
         return self._running
 
-    @property
-    def started(self) -> bool:
-        """Whether the services are running."""
-        return self._running is not None
-
 
 class Context(CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], BotData]):
     """What every handler is given: ``bot_data`` is a ``BotData`` (the bot's rate limiter takes int lanes)."""
