@@ -1,4 +1,4 @@
-"""The hybrid retriever as a LangChain retriever, so an optional LLM chain can compose with it."""
+"""The knowledge service as a LangChain retriever: the excerpts a model may answer from, gate applied."""
 
 from __future__ import annotations
 
@@ -8,37 +8,37 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 
-from knowledge.answer import cite_label, full_text
-from knowledge.retriever import HybridRetriever
+from knowledge.service import KnowledgeService
 
 
 class QingfengRetriever(BaseRetriever):
-    """Returns whole articles, best first, with their citation in the metadata."""
+    """Numbered excerpts (whole articles, best first) for a question; none when the relevance gate refuses it.
 
-    retriever: Any  # a HybridRetriever (Any: pydantic need not validate it)
-    k: int = 3
+    The same excerpts the model-backed answer (``assistant.llm``) is grounded in and checked against.
+    """
+
+    service: Any  # a KnowledgeService (Any: pydantic need not validate it)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[LCDocument]:
-        hybrid: HybridRetriever = self.retriever
-        documents = []
-        for hit in hybrid.search(query, k=self.k):
-            chunk = hit.chunk
-            documents.append(
-                LCDocument(
-                    page_content=full_text(hybrid.article_chunks(chunk.source, chunk.article)),
-                    metadata={
-                        "source": chunk.source,
-                        "title": chunk.title,
-                        "article": chunk.article,
-                        "chapter": chunk.chapter,
-                        "citation": cite_label(chunk.title, chunk.article),
-                        "score": hit.score,
-                        "dense": hit.dense,
-                        "lexical": hit.lexical,
-                        "note": chunk.note,
-                    },
-                )
+        service: KnowledgeService = self.service
+        grounding = service.grounding(service.explain(query))
+        if grounding is None:
+            return []
+        return [
+            LCDocument(
+                page_content=excerpt.text,
+                metadata={
+                    "number": excerpt.number,
+                    "source": excerpt.citation.source,
+                    "title": excerpt.citation.title,
+                    "article": excerpt.citation.article,
+                    "chapter": excerpt.citation.chapter,
+                    "citation": excerpt.label,
+                    "score": excerpt.citation.score,
+                    "note": excerpt.citation.note,
+                },
             )
-        return documents
+            for excerpt in grounding.excerpts
+        ]

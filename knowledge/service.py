@@ -7,14 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from knowledge.answer import Answerer, in_field
+from knowledge.answer import Answerer, full_text, in_field
 from knowledge.card_matcher import CardMatch, CardMatcher
 from knowledge.compose import Composer
 from knowledge.errors import EmptyQuestion, IndexNotReady, QuestionTooLong
 from knowledge.gate import Gate, GateDecision
+from knowledge.grounding import MAX_EXCERPTS, Grounding, grounding_for
 from knowledge.index import IngestReport, KnowledgeIndex, ProgressFactory
 from knowledge.lookup import LookupResult
-from knowledge.model import Answer, Chunk, DocumentInfo, Hit
+from knowledge.model import Answer, Chunk, Citation, DocumentInfo, Hit
 from knowledge.retriever import CURRENT, HybridRetriever, Retrieval
 from knowledge.smalltalk import small_talk
 from knowledge.verdict import question_form
@@ -179,6 +180,29 @@ class KnowledgeService:
             return []
         near = self.cards.nearest(retrieval.vector, k=3)
         return [card.questions[0] for card, score in near if score >= SUGGEST_MIN]
+
+    def grounding(self, explanation: Explanation) -> Grounding | None:
+        """The numbered excerpts a model may answer from: the answer's articles, then the next current ones retrieved.
+
+        None when the offline reply quotes nothing (a refusal, small talk): such a question never reaches a model.
+        """
+        more: list[tuple[Citation, str]] = []
+        for hit in explanation.hits[: MAX_EXCERPTS + 2]:
+            chunk = hit.chunk
+            if chunk.status != CURRENT:
+                continue  # a superseded text only beside current law, as the offline answer does
+            text = full_text(self.retriever.article_chunks(*chunk.key)) or chunk.text
+            citation = Citation(
+                chunk.source, chunk.title, chunk.article, chunk.chapter, hit.score, text, chunk.note
+            )
+            more.append((citation, text))
+        names: dict[str, tuple[str, ...]] = {}
+        keys = [(c.source, c.article) for c in explanation.answer.citations]
+        for source, article in [*keys, *(h.chunk.key for h in explanation.hits[: MAX_EXCERPTS + 2])]:
+            if source not in names:
+                parts = self.retriever.article_chunks(source, article)
+                names[source] = tuple(n for n in (parts[0].names.split("|") if parts else ()) if n)
+        return grounding_for(explanation.answer, more, names)
 
     def ask(self, question: str) -> Answer:
         """Answer a question with cited articles, or refuse plainly when the corpus has no answer."""

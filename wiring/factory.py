@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -33,6 +34,9 @@ from reports.service import ReportService
 from reports.store import ReportStore
 from wiring.database import open_engine, upgrade
 from wiring.settings import Settings
+
+if TYPE_CHECKING:  # the model libraries are imported only when a model server is configured
+    from assistant.llm import LLMAnswerer
 
 
 def library_folders(settings: Settings) -> list[Path]:
@@ -160,3 +164,28 @@ def build_reviewer(
     return Reviewer(
         ReportStore(engine), key, lambda: load_reviewers(folder, retired=True), clock or china_today
     )
+
+
+def build_llm(settings: Settings) -> LLMAnswerer | None:
+    """The model-backed answerer when QINGFENG_LLM_BASE_URL is set; None (and nothing imported) otherwise."""
+    if not settings.llm_base_url or not settings.llm_model:
+        return None
+    import httpx
+    from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
+
+    from assistant.llm import LLMAnswerer
+
+    key = settings.llm_api_key or SecretStr("not-needed")  # local servers take any key; the client wants one
+    model = ChatOpenAI(
+        base_url=settings.llm_base_url,
+        model=settings.llm_model,
+        api_key=key,
+        timeout=settings.llm_timeout,
+        max_retries=0,  # retries (a 429's retry-after) are the answerer's, inside its deadline
+        temperature=0.1,
+        max_completion_tokens=800,
+        # Its own connection pool: langchain-openai otherwise shares one per process, bound to the first event loop.
+        http_async_client=httpx.AsyncClient(timeout=settings.llm_timeout),
+    )
+    return LLMAnswerer(model, settings.llm_model, timeout=settings.llm_timeout)

@@ -62,6 +62,13 @@ HELP: dict[str, str | tuple[str, str]] = {
         "回执码的服务器密钥（十六进制，≥ 32 字节），建议放在数据库和数据目录之外",
     ),
     "reports_retention_days": "办结后保留多少天",
+    "llm_base_url": (
+        "无（只用离线回答）",
+        "OpenAI 兼容的大模型服务地址，以 `/v1` 结尾（Ollama、vLLM、Xinference 等）；设置后回答由大模型依据检索到的条文生成并核对",
+    ),
+    "llm_model": ("无", "模型名称，如 `qwen2.5:7b-instruct`（设置了服务地址时必填）"),
+    "llm_api_key": ("无", "大模型服务的 API 密钥（本地服务一般不需要）"),
+    "llm_timeout": "等待大模型回答的最长秒数；超时、出错或未通过核对时给出离线回答",
 }
 
 
@@ -146,6 +153,13 @@ class Settings(BaseSettings):
     reports_retention_days: int = Field(
         default=365, ge=0, le=36500, description="Closed reports are purged this many days after closing."
     )
+    # Optional model answers (OpenAI-compatible server); unset: offline answers only, no model library imported.
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint ending in /v1.")
+    llm_model: str | None = Field(default=None, description="The model's name on that server.")
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(
+        default=20.0, gt=0, le=600, description="Seconds to wait for the whole answer before the offline one."
+    )
 
     @field_validator("reports_secret")
     @classmethod
@@ -177,19 +191,30 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
 
-    @field_validator("chroma_url")
+    @field_validator("chroma_url", "llm_base_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
         if not value.startswith(("http://", "https://")):
-            raise ValueError("chroma_url must start with http:// or https://")
+            raise ValueError("the URL must start with http:// or https://")
         return value
+
+    @field_validator("llm_model")
+    @classmethod
+    def _blank_model_is_none(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
 
     @model_validator(mode="after")
     def _notice_delays_in_order(self) -> Settings:
         if self.reports_notice_min_delay > self.reports_notice_max_delay:
             raise ValueError("reports_notice_min_delay must not exceed reports_notice_max_delay")
+        return self
+
+    @model_validator(mode="after")
+    def _model_named(self) -> Settings:
+        if self.llm_base_url and not self.llm_model:
+            raise ValueError("llm_model must be set when llm_base_url is set")
         return self
 
     @property

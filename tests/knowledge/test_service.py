@@ -90,13 +90,23 @@ def test_emoji_around_a_real_question_still_answers(service: KnowledgeService) -
     assert not service.ask("😀 公务用车 私用 😀").refused
 
 
-def test_langchain_retriever_returns_cited_articles(service: KnowledgeService) -> None:
-    retriever = QingfengRetriever(retriever=service.retriever, k=2)
+def test_langchain_retriever_returns_numbered_excerpts_and_nothing_for_a_refused_question(
+    service: KnowledgeService,
+) -> None:
+    retriever = QingfengRetriever(service=service)
     documents = retriever.invoke("公务接待 陪餐人数")
-    assert len(documents) == 2
+    offline = service.ask("公务接待 陪餐人数")
+    assert 1 <= len(documents) <= 4
+    assert [d.metadata["number"] for d in documents] == list(range(1, len(documents) + 1))
     meta = documents[0].metadata
     assert meta["citation"] == f"《{meta['title']}》{meta['article']}"
+    # The offline answer's articles come first, in its order.
+    assert [d.metadata["article"] for d in documents[: len(offline.citations)]] == [
+        c.article for c in offline.citations
+    ]
     assert documents[0].page_content.startswith(meta["article"])
+    assert service.ask("zzxqv").refused
+    assert retriever.invoke("zzxqv") == []  # the gate refuses: nothing a model could answer from
 
 
 def test_user_documents_in_library_are_indexed(tmp_path: Path) -> None:
