@@ -8,20 +8,26 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from assistant.errors import AnswerExpired
+from assistant.outcome import LLMAnswer, LLMOutcome, Partial
 from common.clock import china_today
 from knowledge.answer import full_text
 from knowledge.followup import is_followup
 from knowledge.model import Answer, Citation
-from knowledge.service import KnowledgeService
+from knowledge.service import Explanation, KnowledgeService
 from knowledge.smalltalk import small_talk
 from knowledge.unanswered import UnansweredLog
 from reports.receipt import find_code
 
+if TYPE_CHECKING:  # imported by the factory only when a model server is configured
+    from assistant.llm import LLMAnswerer
+
+GATED = "gated"  # the "fallback" when the model was not asked: small talk, or a question the gate refused
 MAX_KEPT_ANSWERS = 5000  # answers whose buttons still work; older buttons say the answer expired
 
 
@@ -32,6 +38,7 @@ class ChatReply:
     answer: Answer
     answer_id: str
     previous: str | None = None
+    llm: LLMOutcome | None = None  # set when a model was configured: whether its answer was used, and why not
 
 
 @dataclass(frozen=True)
@@ -107,8 +114,10 @@ class ChatService:
         executor: Executor,
         memory: ConversationMemory,
         today: Callable[[], dt.date] = china_today,
+        llm: LLMAnswerer | None = None,
     ) -> None:
         self.knowledge = knowledge
+        self.llm = llm
         self.unanswered = unanswered
         self.executor = executor
         self.memory = memory
@@ -116,6 +125,11 @@ class ChatService:
         self._answers: OrderedDict[str, _Kept] = OrderedDict()
         self._posted: OrderedDict[tuple[int, int], str] = OrderedDict()  # (chat, message id) -> answer id
         self._lock = threading.Lock()
+
+    @property
+    def streams(self) -> bool:
+        """Whether answers come from a model, as partial texts before the final one (``ask_stream``)."""
+        return self.llm is not None
 
     async def ask(
         self,
@@ -125,46 +139,91 @@ class ChatService:
         person: int | None = None,
         replying_to: int | None = None,
     ) -> ChatReply:
+        """The final reply of ``ask_stream`` (see there)."""
+        reply = None
+        async for event in self.ask_stream(chat, question, record, person, replying_to):
+            if isinstance(event, ChatReply):
+                reply = event
+        assert reply is not None
+        return reply
+
+    async def ask_stream(
+        self,
+        chat: int,
+        question: str,
+        record: bool = True,
+        person: int | None = None,
+        replying_to: int | None = None,
+    ) -> AsyncIterator[Partial | ChatReply]:
         """Answer ``question`` from ``person`` (default: the chat itself) in context; retrieval runs off the loop.
 
         A follow-up ("那春节呢？") is read with the person's current topic in that chat, or with the question of
-        the answer it replies to (``replying_to``: the chat message id of one of our answers). It is joined to
-        that one standalone question only, never to a chain. A follow-up that a situation card answers on its
-        own from other articles, or that is answered by itself from articles the topic never cited and leads with
-        the same article when joined to the topic, starts a new topic. A refusal is filed for curators only when ``record`` and the text holds
-        nothing shaped like a receipt code.
+        the answer it replies to (``replying_to``: the chat message id of one of our answers). With a model
+        configured, the model first rewrites it as a standalone question; otherwise (or when that fails) it is
+        joined to that one standalone question only, never to a chain. A follow-up that a situation card answers
+        on its own from other articles, or that is answered by itself from articles the topic never cited and
+        leads with the same article when joined to the topic, starts a new topic. A refusal is filed for
+        curators only when ``record`` and the text holds nothing shaped like a receipt code.
+
+        With a model configured, the verified part of its answer is yielded as ``Partial`` texts while it
+        streams; the last item is always the ``ChatReply``.
         """
         if small_talk(question) is not None:
             # 你好 / 谢谢 / 你能做什么: answered as such, never read as a follow-up, never remembered or filed.
             greeting = self.knowledge.ask(question)
-            return ChatReply(answer=greeting, answer_id=self._keep(question, greeting, Topic(question)))
+            outcome = self._not_asked()
+            yield ChatReply(greeting, self._keep(question, greeting, Topic(question)), llm=outcome)
+            return
         speaker = _speaker(chat, person)
         context = self._replied_topic(chat, replying_to) or self.memory.previous(speaker)
         loop = asyncio.get_running_loop()
-        query, answer, topic = await loop.run_in_executor(
-            self.executor, self._answer, question, context, record
-        )
+        rewritten = None
+        if self.llm is not None and context is not None and is_followup(question):
+            rewritten = await self.llm.rewrite(context.question, question)
+        if rewritten is not None:
+            query, explanation, topic = await loop.run_in_executor(
+                self.executor, self._answer, rewritten, None, record
+            )
+        else:
+            query, explanation, topic = await loop.run_in_executor(
+                self.executor, self._answer, question, context, record
+            )
+        answer, outcome = explanation.answer, self._not_asked()
+        grounding = self.knowledge.grounding(explanation) if self.llm is not None else None
+        if self.llm is not None and grounding is not None:
+            async for event in self.llm.stream(grounding):
+                if isinstance(event, LLMAnswer):
+                    answer, outcome = event.answer, event.outcome
+                else:
+                    yield event
         self.memory.remember(speaker, topic)
-        previous = topic.question if query != question else None
-        return ChatReply(answer=answer, answer_id=self._keep(query, answer, topic), previous=previous)
+        previous = context.question if rewritten is not None and context is not None else None
+        if rewritten is None and query != question:
+            previous = topic.question
+        yield ChatReply(answer, self._keep(query, answer, topic), previous, outcome)
 
-    def _answer(self, question: str, context: Topic | None, record: bool) -> tuple[str, Answer, Topic]:
-        query, answer, topic = question, None, None
+    def _not_asked(self) -> LLMOutcome | None:
+        # A model is configured but had nothing to answer from (small talk, a refusal): the offline reply stands.
+        return LLMOutcome(self.llm.name, verified=False, fallback=GATED) if self.llm is not None else None
+
+    def _answer(self, question: str, context: Topic | None, record: bool) -> tuple[str, Explanation, Topic]:
+        query, found, topic = question, None, None
         if context is not None and is_followup(question):
-            alone = self.knowledge.ask(question)
+            alone = self.knowledge.explain(question)
             together = f"{context.question}；{question}"
-            joined = None if _carded_elsewhere(alone, context) else self.knowledge.ask(together)
-            if joined is None or _drifted(alone, joined, context):
-                answer = alone
+            joined = None if _carded_elsewhere(alone.answer, context) else self.knowledge.explain(together)
+            if joined is None or _drifted(alone.answer, joined.answer, context):
+                found = alone
             else:
-                query, answer, topic = together, joined, context.joined(joined)
-        if answer is None:
-            answer = self.knowledge.ask(question)
+                query, found, topic = together, joined, context.joined(joined.answer)
+        if found is None:
+            found = self.knowledge.explain(question)
+        answer = found.answer
         if topic is None:
             topic = Topic(question, _articles(answer), answer.card)
         if answer.refused and record and find_code(query) is None:
             self.unanswered.record(query, "refused", self.today())
-        return query, answer, topic
+        return query, found, topic
 
     def posted(self, chat: int, message_id: int, answer_id: str) -> None:
         """Note that chat message ``message_id`` shows answer ``answer_id``, so replies to it continue it."""

@@ -71,7 +71,7 @@ class BotServices:
 def build_bot_services(settings: Settings) -> BotServices:
     """Load the model and the index (building it if needed) and open the database."""
     from knowledge.unanswered import UnansweredLog
-    from wiring.factory import build_engine, build_knowledge, build_reminders, build_reports
+    from wiring.factory import build_engine, build_knowledge, build_llm, build_reminders, build_reports
 
     knowledge = build_knowledge(settings)
     report = knowledge.ensure_ready()
@@ -81,7 +81,7 @@ def build_bot_services(settings: Settings) -> BotServices:
     engine = build_engine(settings)
     executor = ThreadPoolExecutor(max_workers=settings.ask_workers, thread_name_prefix="qingfeng-ask")
     memory = ConversationMemory(ttl=settings.followup_minutes * 60)
-    chat = ChatService(knowledge, UnansweredLog(engine), executor, memory)
+    chat = ChatService(knowledge, UnansweredLog(engine), executor, memory, llm=build_llm(settings))
     reminders = build_reminders(settings, engine)
     reminders.subscribe_configured(settings.reminder_chats)
     compactor = Compactor(ReportStore(engine).compact)

@@ -7,10 +7,12 @@ before the first update). Reading either before it is set is a programming error
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import CallbackContext, ExtBot
+
+from handlers.stream import EditPacer
 
 if TYPE_CHECKING:
     from assistant.chat import ChatService
@@ -49,6 +51,7 @@ class Running:
     report_limits: ReportLimits
     reports: ReportService | None = None  # None: /report and /status say the function is not enabled
     notices: ReviewerNotices | None = None  # None: no reviewer chat is configured
+    pacer: EditPacer = field(default_factory=EditPacer)  # streamed answers: edits per chat, paced
 
 
 class BotNotStarted(RuntimeError):

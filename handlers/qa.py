@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING
 
@@ -10,10 +11,12 @@ from telegram.constants import ChatType
 
 from assistant.errors import AssistantError
 from assistant.messages import describe
+from assistant.outcome import Partial
 from handlers import texts
 from handlers.context import Context
 from handlers.render import answer_html, article_html
 from handlers.report import recently_in_flow, take_expired_notice
+from handlers.stream import StreamedReply, keep_typing
 from knowledge.errors import KnowledgeError
 
 if TYPE_CHECKING:  # the service is only looked up at run time; handlers stay free of heavy imports
@@ -150,18 +153,33 @@ async def answer(update: Update, context: Context, question: str, record: bool =
         return
     service = chat_service(context)
     replied = message.reply_to_message
+    in_group = chat.type != ChatType.PRIVATE
+    stream = StreamedReply(message, context.bot_data.running.pacer, in_group)
+    # A model's answer takes seconds: "typing" until its first verified sentence shows.
+    typing = asyncio.create_task(keep_typing(context.bot, chat.id)) if service.streams else None
+    reply = None
     try:
-        reply = await service.ask(
+        async for event in service.ask_stream(
             chat.id,
             question,
             record=record,
             person=update.effective_user.id if update.effective_user else None,
             # A reply to one of our answers continues that answer's question, whoever asked it.
             replying_to=replied.message_id if replied and _from_bot(replied, context.bot.id) else None,
-        )
+        ):
+            if isinstance(event, Partial):
+                if typing is not None:
+                    typing.cancel()
+                await stream.show(event.text)
+            else:
+                reply = event
     except KnowledgeError as error:
         await message.reply_text(describe(error))
         return
+    finally:
+        if typing is not None:
+            typing.cancel()
+    assert reply is not None
     pages = answer_html(reply.answer, reply.previous)
     if reply.answer.refused:
         keyboard = suggestion_keyboard(reply.answer_id, reply.answer.suggestions)
@@ -169,12 +187,7 @@ async def answer(update: Update, context: Context, question: str, record: bool =
         keyboard = None
     else:
         keyboard = answer_keyboard(reply.answer_id, len(reply.answer.citations))
-    in_group = chat.type != ChatType.PRIVATE
-    for number, page in enumerate(pages):
-        last = number == len(pages) - 1
-        sent = await message.reply_html(
-            page, reply_markup=keyboard if last else None, do_quote=in_group and number == 0
-        )
+    for sent in await stream.finish(pages, keyboard):
         service.posted(chat.id, sent.message_id, reply.answer_id)
 
 

@@ -11,11 +11,14 @@ MAX_MESSAGE = 4096  # Telegram's limit for one message's text
 
 
 def _article_block(block: str) -> str:
+    # A heading in bold; remarks in brackets (a source's note, a line about how the answer was made) in italics.
     lines = block.split("\n")
-    out = [f"<b>{escape(lines[0])}</b>"]
-    for line in lines[1:]:
-        if line.startswith("（注："):
+    out = []
+    for number, line in enumerate(lines):
+        if line.startswith("（"):
             out.append(f"<i>{escape(line)}</i>")
+        elif number == 0:
+            out.append(f"<b>{escape(line)}</b>")
         else:
             out.append(escape(line))
     return "\n".join(out)

@@ -397,11 +397,51 @@ def _decode_value(key: str, value: Any) -> Any:
     return value
 
 
+FLOOD_METHODS = frozenset(
+    {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument", "sendPhoto"}
+)
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    """Telegram's flood limits as leaky buckets (capacity, seconds to drain it); an excess is answered 429.
+
+    Telegram documents about 30 messages a second in all, 20 a minute in a group and about one a second in a
+    chat (short bursts pass). A leaky bucket is also what PTB's limiter paces by, so a client that keeps to
+    the limits is never refused here however its requests jitter on the way.
+    """
+
+    overall: tuple[float, float] = (30, 1.0)
+    group: tuple[float, float] = (20, 60.0)
+    private: tuple[float, float] = (3, 3.0)
+    # Room for arrival jitter: requests a client released in order at the right pace can reach the server a few
+    # milliseconds apart from that pace (Telegram's own limits are "about" these figures).
+    slack: float = 2
+
+
+class _Bucket:
+    def __init__(self) -> None:
+        self.level = 0.0
+        self.at = 0.0
+
+    def wait(self, capacity: float, period: float, now: float, slack: float = 0.0) -> float:
+        """Seconds until one more fits (0: it fits now, and is counted); drains at capacity per period."""
+        self.level = max(0.0, self.level - (now - self.at) * capacity / period)
+        self.at = now
+        if self.level + 1 > capacity + slack + 1e-9:
+            return (self.level + 1 - capacity - slack) * period / capacity
+        self.level += 1
+        return 0.0
+
+
 class FakeBotAPI:
     """A fake Bot API server: records every call, answers like Telegram, and lets tests push updates."""
 
-    def __init__(self, token: str = DEFAULT_TOKEN) -> None:
+    def __init__(self, token: str = DEFAULT_TOKEN, limits: FloodLimits | None = None) -> None:
         self.token = token
+        self.limits = limits  # None: no flood control (most tests); set: Telegram's limits enforced
+        self.flooded: list[tuple[str, Any]] = []  # (method, chat_id) of each request refused with 429
+        self._buckets: dict[Any, _Bucket] = {}
         self.bot_user: dict[str, Any] = dict(BOT_USER)
         self.update_times: dict[int, float] = {}
         self.downloads: list[str] = []
@@ -626,6 +666,8 @@ class FakeBotAPI:
             fault = self._take_fault(method, params)
             if fault is not None:
                 error = _ApiError(fault.status, fault.description, dict(fault.parameters))
+            elif self.limits is not None and method in FLOOD_METHODS:
+                error = self._flood_control(method, params.get("chat_id"), t)
             elif method not in self._methods:
                 error = _ApiError(404, "Not Found")
         if error is None:
@@ -836,6 +878,28 @@ class FakeBotAPI:
         """Delay the responses to the next `times` calls of method by `seconds`."""
         with self._lock:
             self._slow.setdefault(method.lower(), deque()).append([seconds, times])
+
+    def _flood_control(self, method: str, chat: Any, now: float) -> _ApiError | None:
+        # The chat's bucket, then the overall one; a refused request takes no room in either.
+        assert self.limits is not None
+        chat_id = as_chat_id(chat)
+        group = isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0)
+        capacity, period = self.limits.group if group else self.limits.private
+        slack = self.limits.slack
+        with self._lock:
+            mine = self._buckets.setdefault(chat_id, _Bucket())
+            before = (mine.level, mine.at)
+            wait = mine.wait(capacity, period, now, slack)
+            if not wait:
+                overall, drain = self.limits.overall
+                wait = self._buckets.setdefault("*", _Bucket()).wait(overall, drain, now, slack)
+                if wait:
+                    mine.level, mine.at = before
+            if not wait:
+                return None
+            self.flooded.append((method, chat_id))
+        retry = max(1, int(wait + 0.999))
+        return _ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
 
     def _take_fault(self, method: str, params: dict[str, Any] | None = None) -> _Fault | None:
         with self._lock:

@@ -11,8 +11,9 @@ import pytest
 
 from assistant.chat import ChatService, ConversationMemory, Topic
 from assistant.errors import AnswerExpired
+from knowledge.gate import GateDecision
 from knowledge.model import Answer, Citation
-from knowledge.service import KnowledgeService
+from knowledge.service import Explanation, KnowledgeService
 from knowledge.unanswered import UnansweredLog
 from tests.fakes import HashingEmbedder, KnownWordsGate, MemoryStore, migrated
 from wiring.factory import build_knowledge
@@ -157,6 +158,10 @@ class ScriptedKnowledge:
     def ask(self, question: str) -> Answer:
         self.asked.append(question)
         return self._answer(question)
+
+    def explain(self, question: str) -> Explanation:
+        self.asked.append(question)
+        return Explanation(self._answer(question), [], GateDecision(True, 1.0, 0.0, 0.0, 0.0))
 
 
 WEDDING = "同事结婚送的礼金能收吗"

@@ -379,3 +379,23 @@ async def test_stop_does_not_hang_on_long_poll() -> None:
         assert time.monotonic() - start < 3
         with contextlib.suppress(NetworkError):  # the connection may be closed before the answer
             assert await asyncio.wait_for(poll, 3) == ()
+
+
+async def test_flood_limits_refuse_what_telegram_would_and_a_paced_bot_never_meets_them() -> None:
+    from telegram.ext import AIORateLimiter, ExtBot
+
+    from tests.fakebotapi import FloodLimits
+
+    with FakeBotAPI(limits=FloodLimits()) as server:
+        async with Bot(server.token, base_url=server.base_url) as bot:
+            for n in range(5):
+                await bot.send_message(CHAT, f"第{n}条")  # a short burst in one chat passes (3 + slack 2)
+            with pytest.raises(RetryAfter):
+                await bot.send_message(CHAT, "第六条")  # the sixth within a second does not
+            assert server.flooded == [("sendMessage", CHAT)]
+    with FakeBotAPI(limits=FloodLimits()) as server:
+        # PTB's limiter (30/s overall) sending to 90 chats at once: nothing is refused.
+        paced = ExtBot(server.token, base_url=server.base_url, rate_limiter=AIORateLimiter(max_retries=0))
+        async with paced:
+            await asyncio.gather(*(paced.send_message(1000 + n, "提醒") for n in range(90)))
+        assert server.flooded == []
