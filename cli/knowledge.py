@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from types import TracebackType
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -14,7 +16,12 @@ from cli.exits import EXIT_FAILED, EXIT_OK
 from cli.main import CONTEXT, Env, pass_env, verbose_option
 from knowledge.errors import KnowledgeError
 from knowledge.index import IngestReport, tqdm_progress
+from knowledge.model import Answer
 from knowledge.service import KnowledgeService
+
+if TYPE_CHECKING:
+    from assistant.llm import LLMAnswerer
+    from assistant.outcome import LLMOutcome
 
 
 def _print_report(report: IngestReport, err: bool = False) -> None:
@@ -60,27 +67,66 @@ def ingest(env: Env, paths: tuple[Path, ...]) -> int:
     return EXIT_FAILED if report.errors else EXIT_OK
 
 
-def _answer_json(service: KnowledgeService, question: str) -> dict[str, object]:
-    try:
-        return service.ask(question).to_dict()
-    except KnowledgeError as exc:
-        return {
-            "question": question,
-            "answer": describe(exc),
-            "refused": True,
-            "verdict": None,
-            "lead": "",
-            "card": None,
-            "citations": [],
-            "error": True,
-        }
+class Answering:
+    """Answers for the terminal: offline, or through the model when one is configured (one event loop for all)."""
 
+    def __init__(self, service: KnowledgeService, llm: LLMAnswerer | None) -> None:
+        self.service = service
+        self.llm = llm
+        self._runner = asyncio.Runner() if llm is not None else None
 
-def _text_answer(service: KnowledgeService, question: str) -> str:
-    try:
-        return service.ask(question).text
-    except KnowledgeError as exc:
-        return describe(exc)
+    def __enter__(self) -> Answering:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._runner is not None:
+            self._runner.close()
+
+    def ask(self, question: str) -> tuple[Answer, LLMOutcome | None]:
+        """The answer the user would see, and what the model did (None when no model is configured)."""
+        if self.llm is None or self._runner is None:
+            return self.service.ask(question), None
+        from assistant.chat import GATED
+        from assistant.outcome import LLMOutcome
+
+        explanation = self.service.explain(question)
+        grounding = self.service.grounding(explanation)
+        if grounding is None:
+            return explanation.answer, LLMOutcome(self.llm.name, verified=False, fallback=GATED)
+        result = self._runner.run(self.llm.answer(grounding))
+        return result.answer, result.outcome
+
+    def json(self, question: str) -> dict[str, object]:
+        """The JSON object of ``ask --json`` (with ``"llm"`` when a model is configured)."""
+        try:
+            answer, outcome = self.ask(question)
+        except KnowledgeError as exc:
+            failed: dict[str, object] = {
+                "question": question,
+                "answer": describe(exc),
+                "refused": True,
+                "verdict": None,
+                "lead": "",
+                "card": None,
+                "citations": [],
+                "error": True,
+            }
+            if self.llm is not None:
+                failed["llm"] = None
+            return failed
+        result = answer.to_dict()
+        if outcome is not None:
+            result["llm"] = outcome.to_dict()
+        return result
+
+    def text(self, question: str) -> str:
+        """The answer as text, or the error's one line."""
+        try:
+            return self.ask(question)[0].text
+        except KnowledgeError as exc:
+            return describe(exc)
 
 
 @click.command(context_settings=CONTEXT)
@@ -94,23 +140,24 @@ def ask(env: Env, question: tuple[str, ...], as_json: bool, batch: TextIO | None
     if not question and batch is None:
         raise click.UsageError('请给出问题，例如：qingfeng ask "能开单位的车送孩子上学吗"')
     service = _ready(env)
-    if batch is not None:
-        for line in batch:
-            asked = line.strip()
-            if not asked:
-                continue
-            if as_json:
-                click.echo(json.dumps(_answer_json(service, asked), ensure_ascii=False))
-            else:
-                click.echo(f"问：{asked}\n{_text_answer(service, asked)}\n")
+    with Answering(service, env.llm()) as answering:
+        if batch is not None:
+            for line in batch:
+                asked = line.strip()
+                if not asked:
+                    continue
+                if as_json:
+                    click.echo(json.dumps(answering.json(asked), ensure_ascii=False))
+                else:
+                    click.echo(f"问：{asked}\n{answering.text(asked)}\n")
+            return EXIT_OK
+        text = " ".join(question)
+        if as_json:
+            result = answering.json(text)
+            click.echo(json.dumps(result, ensure_ascii=False))
+            return EXIT_FAILED if result.get("error") else EXIT_OK
+        click.echo(answering.ask(text)[0].text)  # a KnowledgeError is one line on stderr and its exit code
         return EXIT_OK
-    text = " ".join(question)
-    if as_json:
-        result = _answer_json(service, text)
-        click.echo(json.dumps(result, ensure_ascii=False))
-        return EXIT_FAILED if result.get("error") else EXIT_OK
-    click.echo(service.ask(text).text)  # a KnowledgeError is one line on stderr and its exit code
-    return EXIT_OK
 
 
 @click.command(context_settings=CONTEXT)
@@ -120,6 +167,13 @@ def chat(env: Env) -> int:
     """在终端里连续问答（输入“退出”或按 Ctrl-D 结束）。"""
     service = _ready(env)
     service.warm()
+    with Answering(service, env.llm()) as answering:
+        _converse(answering)
+    click.echo("再见。")
+    return EXIT_OK
+
+
+def _converse(answering: Answering) -> None:
     stdin = sys.stdin
     interactive = stdin.isatty()
     click.echo("清风廉政问答（输入问题后回车；输入“退出”或按 Ctrl-D 结束）")
@@ -139,9 +193,7 @@ def chat(env: Env) -> int:
         if asked in {"退出", "exit", "quit", "q"}:
             break
         if asked:
-            click.echo(_text_answer(service, asked))
-    click.echo("再见。")
-    return EXIT_OK
+            click.echo(answering.text(asked))
 
 
 @click.command(context_settings=CONTEXT)

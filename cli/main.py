@@ -8,7 +8,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -17,6 +17,9 @@ from cli.exits import EXIT_OK, EXIT_USAGE, exit_code
 from knowledge.service import KnowledgeService
 from wiring import factory
 from wiring.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from assistant.llm import LLMAnswerer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +34,7 @@ class Env:
 
     load: Callable[[], Settings] = load_settings
     build_knowledge: Callable[[Settings], KnowledgeService] = factory.build_knowledge
+    build_llm: Callable[[Settings], LLMAnswerer | None] = factory.build_llm
     verbose: bool = False  # -v given: log at INFO (send-due also keeps the bot's configured level)
     _settings: Settings | None = field(default=None, repr=False)
 
@@ -44,6 +48,10 @@ class Env:
     def knowledge(self) -> KnowledgeService:
         """The knowledge service for these settings."""
         return self.build_knowledge(self.settings)
+
+    def llm(self) -> LLMAnswerer | None:
+        """The model-backed answerer, or None when QINGFENG_LLM_BASE_URL is not set."""
+        return self.build_llm(self.settings)
 
 
 pass_env = click.make_pass_decorator(Env)
