@@ -24,6 +24,7 @@ from wiring.settings import Settings, load_settings
 
 CHAT = 4242
 QUESTION = "下属送购物卡能收吗"
+TIMEOUT = 6.0
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ async def bot(tmp_path: Path, knowledge: KnowledgeService, model: FakeLLM) -> As
                 "telegram_base_url": api.base_url,
                 "llm_base_url": model.base_url,
                 "llm_model": "fake-qwen",
-                "llm_timeout": 6,
+                "llm_timeout": TIMEOUT,
             }
         )
         async with running_app(settings, functools.partial(services, knowledge)) as app:
@@ -127,3 +128,14 @@ async def test_an_invented_citation_never_reaches_the_user(bot: Driver, model: F
     shown = [c.text or "" for c in calls if c.method in ("sendMessage", "editMessageText")]
     assert shown and not any("[9]" in text for text in shown)
     assert shown[-1].endswith(f"<i>{UNVERIFIED}</i>")
+
+
+async def test_no_first_token_within_the_timeout_gives_the_offline_answer(
+    bot: Driver, model: FakeLLM
+) -> None:
+    model.script(Reply("不可以。", first_delay=TIMEOUT + 5))
+    mark = bot.api.mark()
+    update = bot.api.send_text(CHAT, QUESTION)
+    reply = await bot.reply(CHAT, mark)
+    assert reply.text.endswith(f"<i>{UNAVAILABLE}</i>") and "👍" in [b for b, _ in reply.buttons()]
+    assert reply.call.t - bot.api.update_times[update] <= TIMEOUT + 1
