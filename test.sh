@@ -6,10 +6,7 @@ scripts/install.sh || exit 1
 scripts/engines.sh || exit 1
 # The PostgreSQL and Chroma-server tests must run here: an engine that cannot start fails them, never skips.
 export QINGFENG_TEST_REQUIRE_ENGINES=1
-# One worker per core, and one thread per process for torch/BLAS: the workers, the background index build and the
-# bot processes the tests start already fill the cores; more threads only spin against each other.
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
-# A file's tests stay together (module fixtures start one bot process per file).
+# One worker per core; a file's tests stay together (module fixtures start one bot process per file).
 .venv/bin/python -m pytest -n auto --dist loadfile "$@"
 status=$?
 if [ "$status" -eq 5 ]; then
