@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import ipaddress
 import os
 import shutil
 import socket
-import subprocess
-import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from knowledge.service import KnowledgeService
-from tests.index_cache import cache_lock, cached_index, store
 from wiring.factory import build_knowledge
 from wiring.settings import load_settings
 
@@ -46,17 +46,47 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
+# The real index is built once per model and knowledge package (code, corpus, cards, data): a later run copies it.
+CACHE = Path(os.environ.get("QINGFENG_TEST_CACHE", ROOT / ".cache" / "tests"))
+
+
+def index_key() -> str:
+    """The model's fingerprint and every file of the knowledge package, hashed."""
+    from knowledge.embedder import find_default_model, model_fingerprint
+
+    digest = hashlib.sha256(model_fingerprint(find_default_model()).encode())
+    for path in sorted((ROOT / "knowledge").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
 @pytest.fixture(scope="session")
 def real_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir for the index of the bundled corpus, embedded by m3e-small (filled by ``real_service``)."""
     return tmp_path_factory.mktemp("real")
 
 
+@contextlib.contextmanager
+def _cache_lock() -> Iterator[None]:
+    # Parallel workers (pytest -n) build the index once: the others wait here, then copy it.
+    import fcntl
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "index.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def real_service(real_data_dir: Path) -> Iterator[KnowledgeService]:
     """The knowledge service exactly as `qingfeng` builds it, on the real model."""
-    with cache_lock():
-        cached = cached_index()
+    with _cache_lock():
+        cached = CACHE / f"index-{index_key()}"
         if cached.is_dir():
             shutil.copytree(cached, real_data_dir / "index")
         service = build_knowledge(load_settings({"data_dir": real_data_dir}))
@@ -64,47 +94,20 @@ def real_service(real_data_dir: Path) -> Iterator[KnowledgeService]:
         assert report is None or not report.errors
         service.warm()  # also embeds the cards' phrasings into the index folder
         if not cached.is_dir():
-            store(real_data_dir, cached)
+            # Copied beside the cache, then renamed: a run killed halfway never leaves a partial index to reuse.
+            partial = Path(tempfile.mkdtemp(dir=CACHE, prefix="partial-"))
+            shutil.copytree(real_data_dir / "index", partial / "index")
+            os.replace(partial / "index", cached)
+            shutil.rmtree(partial, ignore_errors=True)
     yield service
     service.index.store.close()
 
 
-# The longest test file goes first, and the files that need the real index go last: with a worker per core
-# (test.sh) the index, when not cached, is built in the background from the start while both workers run the
-# tests that need none, instead of a worker waiting idle for it.
+# The longest test file goes first: with a worker per core (test.sh) it runs beside everything else instead of
+# last (it builds the real index on its worker while the other runs the tests that need no model).
 FIRST = ("tests/bot/test_report_anonymity.py",)
-_BUILDER: list[subprocess.Popen[bytes]] = []
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """In the main process (not in an xdist worker), start building the real index if it is not cached."""
-    if hasattr(config, "workerinput") or config.option.collectonly or cached_index().is_dir():
-        return
-    if config.getoption("markexpr", "") == "not slow":
-        return  # no test of this run needs the real index
-    _BUILDER.append(
-        # Its output is dropped: if it fails, the first test that needs the index builds it and shows why.
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.index_cache"],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    )
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Wait for the background build (it finishes its cache entry even if no test needed it)."""
-    for builder in _BUILDER:
-        builder.wait()
-
-
-def _needs_index(item: pytest.Item) -> bool:
-    return "real_service" in getattr(item, "fixturenames", ())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files in FIRST, then the others, those that need the real index last (keeping every other order)."""
-    first = {item.nodeid.split("::")[0] for item in items if item.nodeid.startswith(FIRST)}
-    late = {item.nodeid.split("::")[0] for item in items if _needs_index(item)} - first
-    items.sort(key=lambda item: (item.nodeid.split("::")[0] not in first, item.nodeid.split("::")[0] in late))
+    """Put the files in FIRST ahead of the others, keeping every other order."""
+    items.sort(key=lambda item: not any(item.nodeid.startswith(name) for name in FIRST))
