@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -26,10 +27,11 @@ from typing import Literal
 
 import pytest
 
+from knowledge.service import KnowledgeService
 from reports.keys import write_key_files
 from reports.receipt import ReceiptKeys, load_or_create_secret
 from tests.bot.report_driver import Reporter
-from tests.bot.test_telegram_e2e import OWN_INDEX, BotProcess, own_index_dir, start_bot, stop_bot
+from tests.bot.test_telegram_e2e import BotProcess, start_bot, stop_bot
 from tests.fakebotapi import FakeBotAPI
 from tests.reports.disk_order import Snapshot, in_page_order, order, windows
 
@@ -152,9 +154,11 @@ def leaks(
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    """The bot's data dir; the index it builds at start-up is among the files searched."""
-    return own_index_dir(tmp_path / "data")
+def data_dir(real_service: KnowledgeService, real_data_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the session's real index, so the index is among the files searched."""
+    copy = tmp_path / "data"
+    shutil.copytree(real_data_dir / "index", copy / "index")
+    return copy
 
 
 def test_two_hundred_reports_leave_no_trace_of_who_sent_them(data_dir: Path, tmp_path: Path) -> None:
@@ -179,7 +183,6 @@ def test_two_hundred_reports_leave_no_trace_of_who_sent_them(data_dir: Path, tmp
             server,
             data_dir,
             tmp_path / "bot.log",
-            **OWN_INDEX,
             QINGFENG_LOG_LEVEL="DEBUG",
             QINGFENG_REPORTS_PER_DAY=str(REPORTS_EACH),
             QINGFENG_REPORTS_REVIEWER_CHAT="-1009990001",

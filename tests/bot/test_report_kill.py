@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from knowledge.service import KnowledgeService
 from reports.keys import write_key_files
 from tests.bot.report_driver import CODE_RE, Reporter, buttons
-from tests.bot.test_telegram_e2e import OWN_INDEX, own_index_dir, start_bot, stop_bot
+from tests.bot.test_telegram_e2e import start_bot, stop_bot
 from tests.fakebotapi import Call, FakeBotAPI
 from wiring.factory import build_engine, build_reports
 from wiring.settings import load_settings
@@ -19,8 +21,9 @@ REPORTERS = 12
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    copy = own_index_dir(tmp_path / "data")
+def data_dir(real_service: KnowledgeService, real_data_dir: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(real_data_dir / "index", copy / "index")
     write_key_files(tmp_path / "reviewer.key", copy / "reviewers", "kill test passphrase")
     return copy
 
@@ -51,7 +54,7 @@ def stored_reports(data_dir: Path) -> int:
 
 def test_kill_during_confirmations_then_restart(data_dir: Path, tmp_path: Path) -> None:
     with FakeBotAPI() as server:
-        bot = start_bot(server, data_dir, tmp_path / "bot1.log", **OWN_INDEX, QINGFENG_LOG_LEVEL="INFO")
+        bot = start_bot(server, data_dir, tmp_path / "bot1.log", QINGFENG_LOG_LEVEL="INFO")
         server.wait_for("setMyCommands", timeout=180)
         reporters = [Reporter(server, 7_000_000 + n) for n in range(REPORTERS)]
         summaries: list[Call] = []
@@ -74,7 +77,7 @@ def test_kill_during_confirmations_then_restart(data_dir: Path, tmp_path: Path) 
         # Restart: Telegram hands the unacknowledged confirmations to the new process, whose memory holds
         # no drafts, so they cannot be submitted a second time.
         mark = server.mark()
-        bot = start_bot(server, data_dir, tmp_path / "bot2.log", **OWN_INDEX, QINGFENG_LOG_LEVEL="INFO")
+        bot = start_bot(server, data_dir, tmp_path / "bot2.log", QINGFENG_LOG_LEVEL="INFO")
         server.wait_for("setMyCommands", timeout=180, after=mark)
         server.wait_for("getUpdates", lambda c: c.ok and not c.result, timeout=120, after=mark)
         assert stored_reports(data_dir) == after_kill

@@ -55,20 +55,6 @@ def _env(server: FakeBotAPI, data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-# Report tests need an index among the files on disk, not the whole corpus: the bot builds its own from one
-# regulation with the real model at start-up, so they start at once instead of waiting for the session's index.
-OWN_INDEX = {"QINGFENG_INCLUDE_DEFAULT_CORPUS": "false"}
-
-
-def own_index_dir(folder: Path) -> Path:
-    """A data dir whose bot (started with ``OWN_INDEX``) indexes one small regulation at start-up."""
-    from knowledge.catalog import default_corpus_dir
-
-    (folder / "library").mkdir(parents=True)
-    shutil.copy(default_corpus_dir() / "baxiang_guiding_2012.md", folder / "library")
-    return folder
-
-
 def start_bot(server: FakeBotAPI, data_dir: Path, log_path: Path, *args: str, **env: str) -> BotProcess:
     log_file = log_path.open("w", encoding="utf-8")
     process = subprocess.Popen(
