@@ -147,7 +147,8 @@ class FakeLLM:
     async def _startup(self) -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._completions)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # A reply held back (a slow first token) is cancelled at stop instead of being waited for.
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -158,6 +159,12 @@ class FakeLLM:
     async def _shutdown(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        # Handlers still holding a reply back (a slow first token) end here, not with the loop.
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def _next(self, request: Request) -> Reply:
         with self._lock:
