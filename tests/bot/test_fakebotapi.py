@@ -381,21 +381,37 @@ async def test_stop_does_not_hang_on_long_poll() -> None:
             assert await asyncio.wait_for(poll, 3) == ()
 
 
-async def test_flood_limits_refuse_what_telegram_would_and_a_paced_bot_never_meets_them() -> None:
+def test_a_flood_bucket_holds_its_capacity_plus_slack_and_drains_at_its_rate() -> None:
+    from tests.fakebotapi import _Bucket
+
+    bucket = _Bucket()
+    assert [bucket.wait(3, 3.0, 0.0, slack=2) for _ in range(5)] == [0.0] * 5
+    assert bucket.wait(3, 3.0, 0.0, slack=2) == pytest.approx(1.0)  # the sixth must wait a second
+    assert bucket.wait(3, 3.0, 1.0, slack=2) == 0.0  # and then fits
+
+
+async def test_flood_limits_refuse_a_burst_and_a_paced_bot_never_meets_them() -> None:
     from telegram.ext import AIORateLimiter, ExtBot
 
     from tests.fakebotapi import FloodLimits
 
     with FakeBotAPI(limits=FloodLimits()) as server:
         async with Bot(server.token, base_url=server.base_url) as bot:
-            for n in range(5):
-                await bot.send_message(CHAT, f"第{n}条")  # a short burst in one chat passes (3 + slack 2)
-            with pytest.raises(RetryAfter):
-                await bot.send_message(CHAT, "第六条")  # the sixth within a second does not
-            assert server.flooded == [("sendMessage", CHAT)]
+            # Twenty at once to one chat: far more than a chat's burst of 3 (+2) in any plausible spread.
+            sent = await asyncio.gather(
+                *(bot.send_message(CHAT, f"第{n}条") for n in range(20)), return_exceptions=True
+            )
+        refused = [r for r in sent if isinstance(r, RetryAfter)]
+        assert refused and len(server.flooded) == len(refused)
+        assert all(r.retry_after for r in refused)
     with FakeBotAPI(limits=FloodLimits()) as server:
-        # PTB's limiter (30/s overall) sending to 90 chats at once: nothing is refused.
-        paced = ExtBot(server.token, base_url=server.base_url, rate_limiter=AIORateLimiter(max_retries=0))
+        # PTB's limiter at half the overall limit, to 45 chats at once: nothing is refused, even when the
+        # machine is loaded and requests bunch up on the way (the server allows 32 at once).
+        paced = ExtBot(
+            server.token,
+            base_url=server.base_url,
+            rate_limiter=AIORateLimiter(overall_max_rate=15, max_retries=0),
+        )
         async with paced:
-            await asyncio.gather(*(paced.send_message(1000 + n, "提醒") for n in range(90)))
+            await asyncio.gather(*(paced.send_message(1000 + n, "提醒") for n in range(45)))
         assert server.flooded == []
