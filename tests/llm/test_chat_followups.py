@@ -12,28 +12,11 @@ from assistant.chat import ChatService, ConversationMemory
 from knowledge.service import KnowledgeService
 from knowledge.unanswered import UnansweredLog
 from tests.fakellm import FakeLLM, Reply
-from tests.fakes import HashingEmbedder, KnownWordsGate, MemoryStore
-from wiring.factory import build_engine, build_knowledge, build_llm
+from wiring.factory import build_engine, build_llm
 from wiring.settings import load_settings
 
 FIRST = "过年下属送购物卡能收吗"
 REWRITTEN = "春节期间下属送购物卡能收吗"
-
-
-@pytest.fixture(scope="module")
-def knowledge(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeService:
-    settings = load_settings({"data_dir": tmp_path_factory.mktemp("knowledge")})
-    service = build_knowledge(
-        settings, embedder=HashingEmbedder(), store=MemoryStore(), gate=KnownWordsGate()
-    )
-    service.ensure_ready()
-    return service
-
-
-@pytest.fixture
-def model() -> Iterator[FakeLLM]:
-    with FakeLLM() as fake:
-        yield fake
 
 
 @pytest.fixture

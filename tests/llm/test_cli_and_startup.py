@@ -6,38 +6,17 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from assistant.llm import UNAVAILABLE
 from cli.main import Env
 from knowledge.service import KnowledgeService
 from tests.cli.runner import invoke
 from tests.fakellm import FakeLLM, Reply
-from tests.fakes import HashingEmbedder, KnownWordsGate, MemoryStore
-from wiring.factory import build_knowledge
 from wiring.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "下属送购物卡能收吗"
-
-
-@pytest.fixture(scope="module")
-def knowledge(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeService:
-    settings = load_settings({"data_dir": tmp_path_factory.mktemp("knowledge")})
-    service = build_knowledge(
-        settings, embedder=HashingEmbedder(), store=MemoryStore(), gate=KnownWordsGate()
-    )
-    service.ensure_ready()
-    return service
-
-
-@pytest.fixture
-def model() -> Iterator[FakeLLM]:
-    with FakeLLM() as fake:
-        yield fake
 
 
 def env(tmp_path: Path, knowledge: KnowledgeService, model: FakeLLM | None) -> Env:

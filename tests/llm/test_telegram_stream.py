@@ -17,25 +17,13 @@ from knowledge.service import KnowledgeService
 from knowledge.unanswered import UnansweredLog
 from tests.fakebotapi import Call, FakeBotAPI
 from tests.fakellm import FakeLLM, Reply, grounded_reply
-from tests.fakes import HashingEmbedder, KnownWordsGate, MemoryStore
 from tests.handlers.harness import Driver, running_app
-from wiring.factory import build_engine, build_knowledge, build_llm, build_reminders
+from wiring.factory import build_engine, build_llm, build_reminders
 from wiring.settings import Settings, load_settings
 
 CHAT = 4242
 QUESTION = "下属送购物卡能收吗"
 TIMEOUT = 6.0
-
-
-@pytest.fixture(scope="module")
-def knowledge(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeService:
-    """The corpus indexed with instant hashing vectors; the gate answers any question in its words."""
-    settings = load_settings({"data_dir": tmp_path_factory.mktemp("knowledge")})
-    service = build_knowledge(
-        settings, embedder=HashingEmbedder(), store=MemoryStore(), gate=KnownWordsGate()
-    )
-    service.ensure_ready()
-    return service
 
 
 def services(knowledge: KnowledgeService, settings: Settings) -> BotServices:
