@@ -190,7 +190,8 @@ class ChatService:
             )
         answer, outcome = explanation.answer, self._not_asked()
         grounding = self.knowledge.grounding(explanation) if self.llm is not None else None
-        if self.llm is not None and grounding is not None:
+        if grounding is not None:
+            assert self.llm is not None
             async for event in self.llm.stream(grounding):
                 if isinstance(event, LLMAnswer):
                     answer, outcome = event.answer, event.outcome

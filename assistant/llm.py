@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -180,7 +180,9 @@ class LLMAnswerer:
         if not check.ok:
             yield timing.stamp(self._fallback(grounding, check.failure), loop.time())
             return
-        answer = LLMAnswer(model_answer(text, grounding), LLMOutcome(self.name, verified=True))
+        answer = LLMAnswer(
+            model_answer(text, grounding, check.citations), LLMOutcome(self.name, verified=True)
+        )
         yield timing.stamp(answer, loop.time())
 
     async def _produce(
@@ -290,10 +292,9 @@ def _retry_after(error: openai.RateLimitError) -> float | None:
         return None
 
 
-def model_answer(text: str, grounding: Grounding) -> Answer:
-    """The model's verified text, then the excerpts it cites, renumbered 1, 2, … in the order it cites them."""
+def model_answer(text: str, grounding: Grounding, cited: Sequence[int]) -> Answer:
+    """The model's verified text, then the excerpts it cites (``cited``, in order of first use), renumbered 1, 2, …."""
     offline = grounding.offline
-    cited = verify(text, grounding).citations
     by_number = {e.number: e for e in grounding.excerpts}
     excerpts = [by_number[n] for n in cited]
     body = renumbered(text.strip(), cited)
