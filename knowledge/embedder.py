@@ -54,7 +54,8 @@ def model_fingerprint(folder: Path) -> str:
     return f"{folder.name}-{digest.hexdigest()[:12]}"
 
 
-def _release_freed_memory() -> None:
+def release_freed_memory() -> None:
+    """Hand the heap pages freed by a batch back to the system (glibc only)."""
     # Batches of many different shapes leave glibc's heap fragmented: without handing freed pages back to the
     # system after each batch, a full ingest peaked at 1.5 GB instead of under 1 GB.
     try:
@@ -115,5 +116,5 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         if len(texts) > 1:
-            _release_freed_memory()
+            release_freed_memory()
         return np.asarray(vectors, dtype=np.float32)

