@@ -25,6 +25,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "knowledge" / "corpus"
+# The ONNX export of the model (wiring.settings.model_cache_path) goes beside the index cache, for this process and
+# every bot or CLI it starts: `rm -rf .cache` makes a cold run, and the tests leave nothing in the user's home.
+os.environ["XDG_CACHE_HOME"] = str(ROOT / ".cache" / "home")
 
 _real_connect = socket.socket.connect
 
@@ -103,11 +106,28 @@ def real_service(real_data_dir: Path) -> Iterator[KnowledgeService]:
     service.index.store.close()
 
 
-# The longest test file goes first: with a worker per core (test.sh) it runs beside everything else instead of
-# last (it builds the real index on its worker while the other runs the tests that need no model).
-FIRST = ("tests/bot/test_report_anonymity.py",)
+# The longest files first, in this order, then the others (test.sh turns off xdist's own reordering by test count,
+# which put the one-test 150-second anonymity file last). The anonymity file builds (or waits for) the real index and
+# then mostly waits on the bot's Telegram pacing; the next files need no real index, so the other workers have work
+# while it is being built; the files that need it follow.
+FIRST = (
+    "tests/bot/test_report_anonymity.py",
+    "tests/integration/test_chroma_server.py",
+    "tests/integration/test_postgres.py",
+    "tests/cli/test_cli_reports.py",
+    "tests/handlers/test_report_flow.py",
+    "tests/reports/test_disk_order.py",
+    "tests/bot/test_telegram_e2e.py",
+    "tests/cli/test_cli.py",
+    "tests/bot/test_report_kill.py",
+    "tests/bot/test_send_due.py",
+    "tests/llm/test_telegram_stream.py",
+    "tests/knowledge/test_quality.py",
+    "tests/reminders/test_broadcast_scale.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the files in FIRST ahead of the others, keeping every other order."""
-    items.sort(key=lambda item: not any(item.nodeid.startswith(name) for name in FIRST))
+    """Put the files in FIRST ahead of the others, in FIRST's order, keeping every other order."""
+    rank = {name: n for n, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(FIRST)))
