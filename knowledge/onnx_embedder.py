@@ -191,6 +191,9 @@ class OnnxEmbedder:
                 if self._threads:
                     options.intra_op_num_threads = self._threads
                 options.log_severity_level = 3
+                # Index batches come in many shapes, and ORT keeps a memory plan for each one it has seen: ingest
+                # peaked at 1.3 GB with them, 0.9 GB without (and was no slower).
+                options.enable_mem_pattern = False
                 self._session = onnxruntime.InferenceSession(
                     str(where / "model.onnx"), options, providers=["CPUExecutionProvider"]
                 )
