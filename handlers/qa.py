@@ -6,14 +6,22 @@ import asyncio
 import re
 from typing import TYPE_CHECKING
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
-from telegram.constants import ChatType
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
 
 from assistant.errors import AssistantError
 from assistant.messages import describe
 from assistant.outcome import Partial
 from handlers import texts
 from handlers.context import Context
+from handlers.lanes import PRIORITY
 from handlers.render import answer_html, article_html
 from handlers.report import recently_in_flow, take_expired_notice
 from handlers.stream import StreamedReply, keep_typing
@@ -73,13 +81,28 @@ async def start(update: Update, context: Context) -> None:
         person = update.effective_user.id if update.effective_user else None
         chat_service(context).forget(update.effective_chat.id, person)
     if update.effective_message:
-        await update.effective_message.reply_html(texts.START)
+        await _reply_first(update.effective_message, context, texts.START)
 
 
 async def help_command(update: Update, context: Context) -> None:
     """How to ask."""
     if update.effective_message:
-        await update.effective_message.reply_html(texts.HELP)
+        await _reply_first(update.effective_message, context, texts.HELP)
+
+
+async def _reply_first(message: Message, context: Context, html: str) -> None:
+    # The priority lane: under load the limiter's queue is full of answers and their edits, and a person who
+    # types /start is waiting on this one short message (bench/llm.py: up to 0.6 s in the queue without it).
+    # Message.reply_html cannot pass rate_limit_args; it is sent as reply_html would (quoted in groups).
+    in_group = message.chat.type != ChatType.PRIVATE
+    await context.bot.send_message(
+        message.chat_id,
+        html,
+        parse_mode=ParseMode.HTML,
+        reply_parameters=ReplyParameters(message.message_id) if in_group else None,
+        message_thread_id=message.message_thread_id if message.is_topic_message else None,
+        rate_limit_args=PRIORITY,
+    )
 
 
 async def ask_command(update: Update, context: Context) -> None:
