@@ -66,6 +66,16 @@ def release_freed_memory() -> None:
         pass  # not glibc: nothing to trim
 
 
+def offline_transformers() -> None:
+    """Keep transformers off any model hub (the folder is all there is) and quiet (no progress bars)."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local folder, strictly offline."""
 
@@ -87,15 +97,10 @@ class SentenceTransformerEmbedder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                # Never reach a model hub: the folder is all there is.
-                os.environ["HF_HUB_OFFLINE"] = "1"
-                os.environ["TRANSFORMERS_OFFLINE"] = "1"
+                offline_transformers()
                 import torch
                 from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as hf_logging
 
-                hf_logging.set_verbosity_error()
-                hf_logging.disable_progress_bar()
                 if self._threads:
                     torch.set_num_threads(self._threads)
                 self._model = SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)

@@ -8,20 +8,20 @@ torch and onnx once per model (a few seconds); it is kept in a cache folder unde
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from knowledge.embedder import model_fingerprint, release_freed_memory
+from common.filelock import exclusive
+from knowledge.embedder import model_fingerprint, offline_transformers, release_freed_memory
 from knowledge.errors import ModelNotFound
 
 EXPORT_FORMAT = 1  # bump when the exported files change shape
@@ -74,14 +74,10 @@ def _max_length(folder: Path, tokenizer: Any, config: Any) -> int:
 
 def export(folder: Path, target: Path) -> None:
     """Write ``model.onnx``, ``tokenizer.json`` and ``export.json`` for ``folder`` into the new folder ``target``."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    offline_transformers()
     import torch
     from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
     pooling, normalise = _pooling(folder)
     tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     if not getattr(tokenizer, "is_fast", False):
@@ -125,25 +121,12 @@ def export(folder: Path, target: Path) -> None:
     (target / "export.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
-@contextlib.contextmanager
-def _locked(cache: Path) -> Iterator[None]:
-    import fcntl
-
-    cache.mkdir(parents=True, exist_ok=True)
-    with (cache / ".lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def exported(folder: Path, cache: Path) -> Path:
     """The export of ``folder`` in ``cache``, made now if missing (one process at a time, never half-written)."""
     final = cache / f"{model_fingerprint(folder)}-onnx{EXPORT_FORMAT}"
     if (final / "export.json").is_file():
         return final
-    with _locked(cache):
+    with exclusive(cache / ".lock"):
         if not (final / "export.json").is_file():
             scratch = Path(tempfile.mkdtemp(dir=cache, prefix="partial-"))
             try:

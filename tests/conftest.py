@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import ipaddress
 import os
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from common.filelock import exclusive
 from knowledge.service import KnowledgeService
 from wiring.factory import build_knowledge
 from wiring.settings import load_settings
@@ -71,24 +71,11 @@ def real_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("real")
 
 
-@contextlib.contextmanager
-def _cache_lock() -> Iterator[None]:
-    # Parallel workers (pytest -n) build the index once: the others wait here, then copy it.
-    import fcntl
-
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / "index.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 @pytest.fixture(scope="session")
 def real_service(real_data_dir: Path) -> Iterator[KnowledgeService]:
     """The knowledge service exactly as `qingfeng` builds it, on the real model."""
-    with _cache_lock():
+    # Parallel workers (pytest -n) build the index once: the others wait here, then copy it.
+    with exclusive(CACHE / "index.lock"):
         cached = CACHE / f"index-{index_key()}"
         if cached.is_dir():
             shutil.copytree(cached, real_data_dir / "index")
