@@ -22,6 +22,7 @@ from assistant.scheduler import ReminderScheduler
 from bot.errors import MalformedToken, MissingToken
 from bot.ratelimit import PacedRateLimiter
 from bot.sender import TelegramSender
+from bot.updates import SenderOrderedProcessor
 from handlers import register, texts
 from handlers.context import BotData, Context, HandlerConfig, ReportLimits, Running
 from reminders.service import ReminderService
@@ -33,6 +34,7 @@ from wiring.settings import Settings
 
 log = logging.getLogger("qingfeng.bot")
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+CONCURRENT_UPDATES = 256  # what PTB's concurrent_updates(True) allows
 
 
 def require_token(settings: Settings) -> str:
@@ -168,7 +170,7 @@ def build_application(
         Application.builder()
         .token(token)
         .context_types(ContextTypes(context=Context, bot_data=BotData))
-        .concurrent_updates(True)
+        .concurrent_updates(SenderOrderedProcessor(CONCURRENT_UPDATES))
         .rate_limiter(PacedRateLimiter(max_retries=3))
         .post_init(post_init)
         .post_stop(post_stop)

@@ -37,7 +37,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http import HTTPStatus
@@ -449,6 +449,7 @@ class FakeBotAPI:
         self._cond = threading.Condition(self._lock)
         self._calls: list[Call] = []
         self._pending: list[dict[str, Any]] = []
+        self._holding = 0  # > 0: inside together(), getUpdates answers nothing yet
         self._update_ids = itertools.count(100001)
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -997,6 +998,18 @@ class FakeBotAPI:
         self._notify_pollers()
         return update_id
 
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        """Updates pushed inside reach the bot in one getUpdates answer: a person sending several at once."""
+        with self._lock:
+            self._holding += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holding -= 1
+            self._notify_pollers()
+
     def _remember_message(self, msg: dict[str, Any]) -> None:
         chat = msg.get("chat")
         if isinstance(chat, dict) and "id" in chat:
@@ -1428,6 +1441,8 @@ class FakeBotAPI:
 
     def _deliverable(self, limit: int) -> list[dict[str, Any]]:
         """Pending updates the bot subscribed to, dropping the others for good (under the lock)."""
+        if self._holding:
+            return []
         allowed = set(self._allowed_updates) if self._allowed_updates else None
         kept: list[dict[str, Any]] = []
         for update in self._pending:

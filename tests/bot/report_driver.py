@@ -26,9 +26,19 @@ class Reporter:
     chat: int
 
     def _next(self, after: int, predicate: Callable[[Call], bool]) -> Call:
-        return self.server.wait_for(
-            "sendMessage", lambda c: c.chat_id == self.chat and c.ok and predicate(c), TIMEOUT, after
-        )
+        try:
+            return self.server.wait_for(
+                "sendMessage", lambda c: c.chat_id == self.chat and c.ok and predicate(c), TIMEOUT, after
+            )
+        except TimeoutError as exc:
+            # The shared server's last calls are mostly other people's: say what this chat got, and whether
+            # the bot ever fetched the update.
+            mine = [c.summary() for c in self.server.calls()[after:] if c.chat_id == self.chat]
+            pending = [u["update_id"] for u in self.server.pending_updates()]
+            raise TimeoutError(
+                f"chat {self.chat}: no expected sendMessage within {TIMEOUT:.0f} s (after #{after}); "
+                f"its calls since: {mine or 'none'}; updates not yet fetched: {pending or 'none'}"
+            ) from exc
 
     def say(self, text: str, predicate: Callable[[Call], bool]) -> Call:
         """Send text; the bot's next message matching ``predicate``."""

@@ -608,6 +608,36 @@ async def test_a_double_tap_acts_once(bot: Bot) -> None:
     assert sum(t.startswith("第2步") for t in sent) == 1 and sum(t.startswith("第3步") for t in sent) == 1
 
 
+async def test_messages_sent_at_once_are_taken_in_order(bot: Bot) -> None:
+    # One getUpdates answer holding a person's next three messages, as when typing fast or on a busy server:
+    # each must be taken in the step the one before it led to, not all in the step the flow was in.
+    chat = 618
+    intro = await begin(bot, chat)
+    await bot.press(chat, intro.message_id, "rp:cat:gifts", _is("第2步"))
+    mark = bot.api.mark()
+    with bot.api.together():
+        bot.api.send_text(chat, SUBJECT)
+        bot.api.send_text(chat, DETAILS)
+        bot.api.send_text(chat, WHEN_WHERE)
+    await bot.reply(chat, mark, _is("第5步"))
+    # A photo album: its photos arrive as separate updates in one answer, each counted once, in order.
+    mark = bot.api.mark()
+    with bot.api.together():
+        for shade in (40, 90, 140):
+            bot.api.send_photo(chat, _plain_jpeg(shade))
+    last = await bot.reply(chat, mark, _is("已收到第3个附件"))
+    await bot.settled()
+    steps = [m.group(0) for t in bot.api.sent_texts(chat) if (m := re.search(r"第\d步", t))]
+    assert steps == ["第1步", "第2步", "第3步", "第4步", "第5步"]
+    added = [t for t in bot.api.sent_texts(chat) if t.startswith("已收到第")]
+    assert [t[:8] for t in added] == ["已收到第1个附件", "已收到第2个附件", "已收到第3个附件"]
+    confirm = await bot.press(chat, last.message_id, "rp:done", lambda r: bool(r.buttons()))
+    await submit(bot, chat, confirm)
+    detail = bot.reviewer().show(_only_report(bot))
+    assert (detail.subject, detail.details, detail.when_where) == (SUBJECT, DETAILS, WHEN_WHERE)
+    assert len(detail.attachments) == 3
+
+
 async def test_starting_again_discards_the_draft_and_says_so(bot: Bot) -> None:
     chat = 616
     intro = await begin(bot, chat)
