@@ -10,15 +10,15 @@ be clearly closer than any card giving another answer. A near miss falls back to
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from common.atomic import write_atomically
 from knowledge.cards import Card
 from knowledge.embedder import Embedder
 from knowledge.verdict import INFO, NEED, PENALTY, PERMISSION, VIOLATION, WILL, question_form
@@ -151,7 +151,9 @@ class CardMatcher:
             ]
         )
         if path is not None:
-            _save_atomically(path, matrix)
+            buffer = io.BytesIO()
+            np.save(buffer, matrix)
+            write_atomically(path, buffer.getvalue())
         self._matrix = matrix
 
     def scores(self, vector: np.ndarray, form: str | None = None) -> np.ndarray:
@@ -278,16 +280,3 @@ class CardMatcher:
         assert self._matrix is not None
         rows = np.flatnonzero(self._owner == card)
         return self._phrasings[int(rows[np.argmax(self._matrix[rows] @ vector)])]
-
-
-def _save_atomically(path: Path, matrix: np.ndarray) -> None:
-    # A half-written cache must never be loaded: write beside it, then rename.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, matrix)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -83,7 +83,7 @@ class KnowledgeIndex:
 
     def is_ready(self) -> bool:
         """True when the store holds vectors from the current model."""
-        return self.store.model() == self.embedder.fingerprint and bool(self.store.chunks())
+        return self.store.model() == self.embedder.fingerprint and self.store.count() > 0
 
     def sync(
         self,
@@ -148,7 +148,7 @@ class KnowledgeIndex:
         report.embedded = len(new_chunks)
         # Delete after writing: a crash in between leaves extra chunks, never a gap.
         self.store.delete(stale_ids)
-        report.total_chunks = len(self.store.chunks())
+        report.total_chunks = self.store.count()
         return report
 
     def _embed_and_store(self, chunks: list[Chunk], progress: ProgressFactory | None) -> None:

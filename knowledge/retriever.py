@@ -22,6 +22,7 @@ from knowledge.features import (
 from knowledge.lookup import ArticleIndex
 from knowledge.model import QUESTION, Chunk, Hit
 from knowledge.ranker import FusedRanker, Ranker
+from knowledge.token_cache import TokenCache
 from knowledge.tokenizer import Tokenizer, normalize
 from knowledge.vectorstore import VectorStore
 
@@ -78,8 +79,10 @@ class HybridRetriever:
         expander: QueryExpander,
         config: RetrievalConfig | None = None,
         ranker: Ranker | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
         self.store = store
+        self.token_cache = token_cache or TokenCache(None)
         self.embedder = embedder
         self.tokenizer = tokenizer
         self.expander = expander
@@ -140,8 +143,10 @@ class HybridRetriever:
                 tuple(normalize(n) for n in (first[k].title, *first[k].names.split("|")) if n) for k in keys
             ),
         )
-        bm25_articles = BM25([self.tokenizer.tokens(f"{c.chapter} {c.aliases} {c.text}") for c in chunks])
-        bm25_views = BM25([self.tokenizer.tokens(v.text) for v in views])
+        texts = [f"{c.chapter} {c.aliases} {c.text}" for c in chunks] + [v.text for v in views]
+        terms = self.token_cache.tokens(self.tokenizer, texts)
+        bm25_articles = BM25(terms[: len(chunks)])
+        bm25_views = BM25(terms[len(chunks) :])
         lookup = ArticleIndex(chunks)
         with self._lock:
             self._chunks = chunks

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import unicodedata
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 DATA = resources.files("knowledge") / "data"
+# Raise when tokens() changes in a way its inputs below do not show: cached token lists are keyed by the fingerprint.
+TOKENIZER_VERSION = 1
 
 
 def normalize(text: str) -> str:
@@ -30,6 +34,20 @@ class Tokenizer:
         self._jieba: Any = None
         self._lock = threading.Lock()
         self.stopwords = frozenset(_read_lines("stopwords.txt"))
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What tokens() depends on: this code's version, jieba's, the dictionaries, the stop words, Unicode's."""
+        from importlib.metadata import version
+
+        digest = hashlib.sha256()
+        for part in (str(TOKENIZER_VERSION), version("jieba"), unicodedata.unidata_version):
+            digest.update(part.encode() + b"\0")
+        for name in ("userdict.txt", "stopwords.txt"):
+            digest.update((DATA / name).read_bytes() + b"\0")
+        for path in self._extra:
+            digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()[:24]
 
     def _engine(self) -> Any:
         # jieba builds its prefix dictionary on first use (~1 s): do it lazily, once.

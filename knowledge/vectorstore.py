@@ -37,6 +37,10 @@ class VectorStore(Protocol):
         """Remove chunks by id."""
         ...
 
+    def count(self) -> int:
+        """How many chunks are stored."""
+        ...
+
     def chunks(self) -> list[Chunk]:
         """Every stored chunk."""
         ...
@@ -179,6 +183,10 @@ class ChromaStore:
             return
         for part in _batches(list(ids), 2000):
             self._collection.delete(ids=list(part))
+
+    def count(self) -> int:
+        """How many chunks are stored (without reading them)."""
+        return 0 if self._collection is None else self._collection.count()
 
     def chunks(self) -> list[Chunk]:
         """Read back every chunk (text and metadata, not vectors)."""

@@ -74,6 +74,10 @@ class MemoryStore:
             self._chunks.pop(chunk_id, None)
             self._vectors.pop(chunk_id, None)
 
+    def count(self) -> int:
+        """How many chunks."""
+        return len(self._chunks)
+
     def chunks(self) -> list[Chunk]:
         """All chunks."""
         return list(self._chunks.values())

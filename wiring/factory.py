@@ -21,6 +21,7 @@ from knowledge.onnx_embedder import OnnxEmbedder
 from knowledge.ranker import LearnedRanker
 from knowledge.retriever import HybridRetriever
 from knowledge.service import KnowledgeService
+from knowledge.token_cache import TokenCache
 from knowledge.tokenizer import Tokenizer
 from knowledge.vectorstore import ChromaStore, VectorStore
 from reminders.calendar import HolidayCalendar
@@ -76,7 +77,15 @@ def build_knowledge(
     embedder = embedder or build_embedder(settings)
     store = store or build_store(settings, embedder)
     index = KnowledgeIndex(store, embedder, batch_size=settings.embedding_batch_size)
-    retriever = HybridRetriever(store, embedder, Tokenizer(), QueryExpander(), ranker=LearnedRanker())
+    retriever = HybridRetriever(
+        store,
+        embedder,
+        Tokenizer(),
+        QueryExpander(),
+        ranker=LearnedRanker(),
+        # The corpus's BM25 terms are kept beside the index, keyed by the tokenizer and every text.
+        token_cache=TokenCache(settings.index_path),
+    )
     return KnowledgeService(
         index=index,
         retriever=retriever,
