@@ -156,7 +156,7 @@ class ChatService:
         person: int | None = None,
         replying_to: int | None = None,
     ) -> AsyncIterator[Partial | ChatReply]:
-        """Answer ``question`` from ``person`` (default: the chat itself) in context; retrieval runs off the loop.
+        """Answer ``question`` from ``person`` (default: the chat itself) in context; retrieval leaves the loop when others wait.
 
         A follow-up ("那春节呢？") is read with the person's current topic in that chat, or with the question of
         the answer it replies to (``replying_to``: the chat message id of one of our answers). With a model
