@@ -125,7 +125,6 @@ class ChatService:
         self._answers: OrderedDict[str, _Kept] = OrderedDict()
         self._posted: OrderedDict[tuple[int, int], str] = OrderedDict()  # (chat, message id) -> answer id
         self._lock = threading.Lock()
-        self._asking = 0  # ask_stream calls in progress (all on the event loop's thread)
 
     @property
     def streams(self) -> bool:
@@ -156,7 +155,7 @@ class ChatService:
         person: int | None = None,
         replying_to: int | None = None,
     ) -> AsyncIterator[Partial | ChatReply]:
-        """Answer ``question`` from ``person`` (default: the chat itself) in context; retrieval leaves the loop when others wait.
+        """Answer ``question`` from ``person`` (default: the chat itself) in context; retrieval runs off the loop.
 
         A follow-up ("那春节呢？") is read with the person's current topic in that chat, or with the question of
         the answer it replies to (``replying_to``: the chat message id of one of our answers). With a model
@@ -175,35 +174,20 @@ class ChatService:
             outcome = self._not_asked()
             yield ChatReply(greeting, self._keep(question, greeting, Topic(question)), llm=outcome)
             return
-        self._asking += 1
-        try:
-            async for event in self._ask_stream(chat, question, record, person, replying_to):
-                yield event
-        finally:
-            self._asking -= 1
-
-    async def _ask_stream(
-        self, chat: int, question: str, record: bool, person: int | None, replying_to: int | None
-    ) -> AsyncIterator[Partial | ChatReply]:
         speaker = _speaker(chat, person)
         context = self._replied_topic(chat, replying_to) or self.memory.previous(speaker)
         loop = asyncio.get_running_loop()
         rewritten = None
         if self.llm is not None and context is not None and is_followup(question):
             rewritten = await self.llm.rewrite(context.question, question)
-        asked, read_with = (rewritten, None) if rewritten is not None else (question, context)
-        if self._asking == 1:
-            # The only question in progress: retrieval (~10 ms of CPU) runs right here. Handed to a worker thread
-            # it lands on a core that idled while the last answer streamed, and on a 2-core VM its p95 went from
-            # ~15 to ~25-30 ms; with other questions in progress the loop stays free for them.
-            query, explanation, topic = self._answer(asked, read_with)
+        if rewritten is not None:
+            query, explanation, topic = await loop.run_in_executor(
+                self.executor, self._answer, rewritten, None, record
+            )
         else:
             query, explanation, topic = await loop.run_in_executor(
-                self.executor, self._answer, asked, read_with
+                self.executor, self._answer, question, context, record
             )
-        if explanation.answer.refused and record and find_code(query) is None:
-            # A database write: never on the event loop.
-            await loop.run_in_executor(self.executor, self.unanswered.record, query, "refused", self.today())
         answer, outcome = explanation.answer, self._not_asked()
         grounding = self.knowledge.grounding(explanation) if self.llm is not None else None
         if grounding is not None:
@@ -223,7 +207,7 @@ class ChatService:
         # A model is configured but had nothing to answer from (small talk, a refusal): the offline reply stands.
         return LLMOutcome(self.llm.name, verified=False, fallback=GATED) if self.llm is not None else None
 
-    def _answer(self, question: str, context: Topic | None) -> tuple[str, Explanation, Topic]:
+    def _answer(self, question: str, context: Topic | None, record: bool) -> tuple[str, Explanation, Topic]:
         query, found, topic = question, None, None
         if context is not None and is_followup(question):
             alone = self.knowledge.explain(question)
@@ -238,6 +222,8 @@ class ChatService:
         answer = found.answer
         if topic is None:
             topic = Topic(question, _articles(answer), answer.card)
+        if answer.refused and record and find_code(query) is None:
+            self.unanswered.record(query, "refused", self.today())
         return query, found, topic
 
     def posted(self, chat: int, message_id: int, answer_id: str) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from assistant.chat import ChatReply, ChatService, ConversationMemory, Topic
+from assistant.chat import ChatService, ConversationMemory, Topic
 from assistant.errors import AnswerExpired
 from knowledge.gate import GateDecision
 from knowledge.model import Answer, Citation
@@ -264,35 +263,3 @@ async def test_a_followup_that_is_a_new_topic_starts_fresh(
     await service.ask(4, WEDDING)
     related = await service.ask(4, "那如果是红包呢？")
     assert related.previous == WEDDING and related.answer.question == f"{WEDDING}；那如果是红包呢？"
-
-
-class ThreadNoting(ScriptedKnowledge):
-    """Notes the thread each question is explained on."""
-
-    def __init__(self) -> None:
-        super().__init__(SCRIPT)
-        self.threads: list[int] = []
-
-    def explain(self, question: str) -> Explanation:
-        self.threads.append(threading.get_ident())
-        return super().explain(question)
-
-
-async def test_retrieval_leaves_the_loop_only_while_other_questions_are_in_progress(tmp_path: Path) -> None:
-    knowledge = ThreadNoting()
-    log = UnansweredLog(migrated(f"sqlite:///{tmp_path / 'q.db'}"))
-    with ThreadPoolExecutor(2) as executor:
-        service = ChatService(knowledge, log, executor, ConversationMemory(600), today=lambda: DAY)  # type: ignore[arg-type]
-        loop_thread = threading.get_ident()
-        await service.ask(1, WEDDING)  # alone: on the loop's own thread
-        assert knowledge.threads == [loop_thread]
-        held = service.ask_stream(2, HOTEL)  # in progress until closed
-        assert isinstance(await anext(held), ChatReply)
-        await service.ask(3, "公车能私用吗")  # another question is in progress: on a worker thread
-        await service.ask(4, "纪委的qwzx规定")  # refused, and logged from a worker thread either way
-        await held.aclose()
-        await service.ask(5, WEDDING)
-    assert knowledge.threads[1] == loop_thread  # the held question itself ran alone
-    assert all(t != loop_thread for t in knowledge.threads[2:4])
-    assert knowledge.threads[4] == loop_thread
-    assert [e.question for e in log.top()] == ["纪委的qwzx规定"]
