@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -18,3 +20,14 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def publish_folder(final: Path, fill: Callable[[Path], None]) -> None:
+    """Have ``fill`` create a new folder beside ``final``, then rename it to ``final`` (never half of one)."""
+    # A run killed halfway leaves only a partial-* scratch folder, never something under the final name to reuse.
+    scratch = Path(tempfile.mkdtemp(dir=final.parent, prefix="partial-"))
+    try:
+        fill(scratch / "new")
+        os.replace(scratch / "new", final)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -9,9 +9,6 @@ torch and onnx once per model (a few seconds); it is kept in a cache folder unde
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import threading
 import warnings
 from collections.abc import Sequence
@@ -20,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from common.atomic import publish_folder
 from common.filelock import exclusive
 from knowledge.embedder import model_fingerprint, offline_transformers, release_freed_memory
 from knowledge.errors import ModelNotFound
@@ -128,12 +126,7 @@ def exported(folder: Path, cache: Path) -> Path:
         return final
     with exclusive(cache / ".lock"):
         if not (final / "export.json").is_file():
-            scratch = Path(tempfile.mkdtemp(dir=cache, prefix="partial-"))
-            try:
-                export(folder, scratch / "model")
-                os.replace(scratch / "model", final)
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
+            publish_folder(final, lambda target: export(folder, target))
     return final
 
 

@@ -7,12 +7,12 @@ import ipaddress
 import os
 import shutil
 import socket
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from common.atomic import publish_folder
 from common.filelock import exclusive
 from knowledge.service import KnowledgeService
 from wiring.factory import build_knowledge
@@ -84,11 +84,8 @@ def real_service(real_data_dir: Path) -> Iterator[KnowledgeService]:
         assert report is None or not report.errors
         service.warm()  # also embeds the cards' phrasings into the index folder
         if not cached.is_dir():
-            # Copied beside the cache, then renamed: a run killed halfway never leaves a partial index to reuse.
-            partial = Path(tempfile.mkdtemp(dir=CACHE, prefix="partial-"))
-            shutil.copytree(real_data_dir / "index", partial / "index")
-            os.replace(partial / "index", cached)
-            shutil.rmtree(partial, ignore_errors=True)
+            # A run killed halfway never leaves a partial index to reuse.
+            publish_folder(cached, lambda target: shutil.copytree(real_data_dir / "index", target))
     yield service
     service.index.store.close()
 
