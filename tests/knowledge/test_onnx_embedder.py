@@ -66,6 +66,16 @@ def test_the_export_is_made_once_and_reused(cache: Path, monkeypatch: pytest.Mon
     assert len(kept) == 1 and kept[0].startswith(embedder.fingerprint)
 
 
+@pytest.mark.slow
+def test_idle_workers_sleep_rather_than_spin(cache: Path) -> None:
+    # Spinning ORT workers took the 2-vCPU server's cores from the event loop (the LLM chain's p95 tail).
+    embedder = OnnxEmbedder(find_default_model(), cache, threads=2)
+    options = embedder._load().get_session_options()
+    assert options.intra_op_num_threads == 2
+    for key in ("session.intra_op.allow_spinning", "session.inter_op.allow_spinning"):
+        assert options.get_session_config_entry(key) == "0"
+
+
 def test_a_failed_export_leaves_nothing_to_reuse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def half_then_fail(folder: Path, target: Path) -> None:
         target.mkdir(parents=True)
