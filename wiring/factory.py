@@ -182,22 +182,31 @@ def build_llm(settings: Settings) -> LLMAnswerer | None:
     """The model-backed answerer when QINGFENG_LLM_BASE_URL is set; None (and nothing imported) otherwise."""
     if not settings.llm_base_url or not settings.llm_model:
         return None
-    import httpx
+    import openai
     from langchain_openai import ChatOpenAI
     from pydantic import SecretStr
 
     from assistant.llm import LLMAnswerer
+    from assistant.raw_completions import RawStreamCompletions
 
     key = settings.llm_api_key or SecretStr("not-needed")  # local servers take any key; the client wants one
+    client = openai.AsyncOpenAI(
+        base_url=settings.llm_base_url,
+        api_key=key.get_secret_value(),
+        timeout=settings.llm_timeout,
+        max_retries=0,  # retries (a 429's retry-after) are the answerer's, inside its deadline
+        # Its own connection pool: langchain-openai otherwise shares one per process, bound to the first event loop.
+        http_client=openai.DefaultAsyncHttpxClient(timeout=settings.llm_timeout),
+    )
     model = ChatOpenAI(
         base_url=settings.llm_base_url,
         model=settings.llm_model,
         api_key=key,
         timeout=settings.llm_timeout,
-        max_retries=0,  # retries (a 429's retry-after) are the answerer's, inside its deadline
+        max_retries=0,
         temperature=0.1,
         max_completion_tokens=800,
-        # Its own connection pool: langchain-openai otherwise shares one per process, bound to the first event loop.
-        http_async_client=httpx.AsyncClient(timeout=settings.llm_timeout),
+        async_client=RawStreamCompletions(client),
+        root_async_client=client,
     )
     return LLMAnswerer(model, settings.llm_model, timeout=settings.llm_timeout)
