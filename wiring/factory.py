@@ -190,13 +190,13 @@ def build_llm(settings: Settings) -> LLMAnswerer | None:
     from assistant.raw_completions import RawStreamCompletions
 
     key = settings.llm_api_key or SecretStr("not-needed")  # local servers take any key; the client wants one
+    # Our own client, so its own connection pool (langchain-openai's default async pool is shared per process,
+    # bound to the first event loop).
     client = openai.AsyncOpenAI(
         base_url=settings.llm_base_url,
         api_key=key.get_secret_value(),
         timeout=settings.llm_timeout,
         max_retries=0,  # retries (a 429's retry-after) are the answerer's, inside its deadline
-        # Its own connection pool: langchain-openai otherwise shares one per process, bound to the first event loop.
-        http_client=openai.DefaultAsyncHttpxClient(timeout=settings.llm_timeout),
     )
     model = ChatOpenAI(
         base_url=settings.llm_base_url,

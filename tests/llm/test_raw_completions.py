@@ -21,12 +21,7 @@ def server() -> Iterator[FakeLLM]:
 
 
 def completions(server: FakeLLM) -> RawStreamCompletions:
-    client = openai.AsyncOpenAI(
-        base_url=server.base_url,
-        api_key="k",
-        max_retries=0,
-        http_client=openai.DefaultAsyncHttpxClient(timeout=5),
-    )
+    client = openai.AsyncOpenAI(base_url=server.base_url, api_key="k", max_retries=0, timeout=5)
     return RawStreamCompletions(client)
 
 
